@@ -1,0 +1,164 @@
+"""``dlw``: parse arguments, call the library, print. Exit 0 ok, 1 failure, 2 bad input."""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Carry a Keras model through the deep-learning workflow, step by step.",
+)
+console = Console(stderr=True)
+out = Console()
+_debug = False
+
+
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks and backend logs.")
+    ] = False,
+) -> None:
+    global _debug
+    _debug = debug
+
+
+@app.command("run")
+def run_command(
+    config: Annotated[Path | None, typer.Argument(help="Experiment YAML; none: digits.")] = None,
+    runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where run folders go.")] = Path(
+        "runs"
+    ),
+) -> None:
+    """Run the whole workflow into runs/<name>/ (rerun a killed command to resume it)."""
+    with _backend():
+        from dlworkflow.experiments import run
+
+        result = run(config, runs_dir=runs_dir, console=console)
+    table = Table(title=f"{result.config.name}: {result.metrics['split']} metrics")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in result.metrics.items():
+        table.add_row(name, f"{value:.4f}" if isinstance(value, float) else str(value))
+    out.print(table)
+    out.print(f"run folder: {result.folder}")
+
+
+@app.command("data")
+def data_command(
+    source: Annotated[
+        str, typer.Argument(help="digits, mnist…, a folder of class subfolders, a CSV.")
+    ],
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="Source option KEY=VALUE (YAML value)."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Stratified subset of N samples.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Figure folder.")] = None,
+) -> None:
+    """Survey a dataset: shapes, value range, class counts, and figures."""
+    import yaml
+
+    from dlworkflow.data import load_dataset
+    from dlworkflow.data.survey import survey, survey_figures
+    from dlworkflow.errors import BadInput
+
+    options = {}
+    for item in option or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise BadInput(f"--option: '{item}' is not KEY=VALUE")
+        options[key] = yaml.safe_load(value)
+    dataset = load_dataset({"source": source, "options": options, "limit": limit})
+    summary = survey(dataset)
+    table = Table(title=f"{dataset.name} ({dataset.task}, {dataset.kind})")
+    for column in ("split", "size", "x shape", "dtype", "min", "max", "mean", "std"):
+        table.add_column(column, justify="right" if column != "split" else "left")
+    for name, entry in summary["splits"].items():
+        table.add_row(
+            name,
+            str(entry["size"]),
+            str(tuple(entry["x_shape"])),
+            entry["dtype"],
+            f"{entry['min']:.4g}",
+            f"{entry['max']:.4g}",
+            f"{entry['mean']:.4g}",
+            f"{entry['std']:.4g}",
+        )
+    out.print(table)
+    if dataset.task != "regression":
+        counts = Table(title="class counts")
+        counts.add_column("class")
+        for name in summary["splits"]:
+            counts.add_column(name, justify="right")
+        for index, class_name in enumerate(dataset.class_names):
+            counts.add_row(
+                class_name,
+                *(str(entry["class_counts"][index]) for entry in summary["splits"].values()),
+            )
+        out.print(counts)
+    folder = out_dir or Path("runs") / f"data-{dataset.name}"
+    for path in survey_figures(dataset, folder):
+        out.print(f"figure: {path}")
+
+
+@contextmanager
+def _backend():
+    """Start the Keras backend with its native start-up logs muted (unless --debug)."""
+    if _debug:
+        import keras  # noqa: F401
+
+        yield
+        return
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras
+
+            keras.ops.zeros(())  # device discovery logs happen on the first op
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    yield
+
+
+def main() -> None:
+    from dlworkflow.errors import BadInput, WorkFailed
+
+    try:
+        app(standalone_mode=False)
+    except BadInput as error:
+        if _debug:
+            raise
+        console.print(f"[red]error:[/red] {error}", soft_wrap=True, highlight=False)
+        sys.exit(2)
+    except WorkFailed as error:
+        if _debug:
+            raise
+        console.print(f"[red]failed:[/red] {error}", soft_wrap=True, highlight=False)
+        sys.exit(1)
+    except Exception as error:
+        # Typer's own click: usage errors carry exit_code 2 and show(); Exit carries the code.
+        if type(error).__name__ == "NoArgsIsHelpError":  # the help was printed
+            sys.exit(0)
+        if hasattr(error, "show") and hasattr(error, "exit_code"):
+            error.show()
+            sys.exit(error.exit_code)
+        if type(error).__name__ in ("Exit", "Abort"):
+            sys.exit(getattr(error, "exit_code", 1))
+        if _debug:
+            raise
+        console.print(
+            f"[red]failed:[/red] {type(error).__name__}: {error}", soft_wrap=True, highlight=False
+        )
+        sys.exit(1)

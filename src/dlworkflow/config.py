@@ -1,0 +1,155 @@
+"""The experiment YAML as validated objects; every error names the key path.
+
+Structural checks (types, ranges, unknown keys) happen here. Checks that need the
+data and the built model (last activation vs loss vs label shape) happen in
+:mod:`dlworkflow.train.components`, still before anything is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from dlworkflow.data.spec import DataSpec
+from dlworkflow.errors import BadInput
+from dlworkflow.validation import first_error
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelSpec(_Strict):
+    """Either a zoo name with options, or an explicit list of Keras layers."""
+
+    zoo: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    layers: list[Any] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ModelSpec:
+        if (self.zoo is None) == (self.layers is None):
+            raise ValueError("give exactly one of 'zoo' (a model name) or 'layers' (a list)")
+        if self.layers is not None and self.options:
+            raise ValueError("'options' belong to a zoo model; put arguments in each layer")
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return {"zoo": value} if isinstance(value, str) else value
+
+
+class OptimizerSpec(BaseModel):
+    """A Keras optimizer by name; extra keys (momentum, weight_decay…) go to it as is."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str = "adam"
+    lr: float = Field(0.001, gt=0, le=100)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+
+class CompileSpec(_Strict):
+    loss: str = "auto"
+    optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
+    metrics: list[str] | None = None  # None: accuracy for classification, mae for regression
+
+
+class EarlyStoppingSpec(_Strict):
+    monitor: str = "val_loss"
+    patience: int = Field(5, ge=1)
+    min_delta: float = Field(0.0, ge=0)
+
+
+class CheckpointSpec(_Strict):
+    monitor: str = "val_loss"
+
+
+class ReduceLRSpec(_Strict):
+    monitor: str = "val_loss"
+    factor: float = Field(0.5, gt=0, lt=1)
+    patience: int = Field(3, ge=1)
+    min_lr: float = Field(1e-6, ge=0)
+
+
+class TrainSpec(_Strict):
+    epochs: int = Field(20, ge=1, le=100_000)
+    batch_size: int = Field(32, ge=1)
+    shuffle: bool = True
+    early_stopping: EarlyStoppingSpec | None = None
+    checkpoint: CheckpointSpec = Field(default_factory=CheckpointSpec)
+    reduce_lr: ReduceLRSpec | None = None
+
+    @field_validator("early_stopping", "reduce_lr", mode="before")
+    @classmethod
+    def _true_means_defaults(cls, value: Any) -> Any:
+        """``early_stopping: true`` switches it on with the defaults."""
+        if value is True:
+            return {}
+        return None if value is False else value
+
+
+class ExperimentConfig(_Strict):
+    name: str = Field("digits-mlp", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)
+    seed: int = 42
+    data: DataSpec = Field(default_factory=DataSpec)
+    model: ModelSpec = Field(default_factory=lambda: ModelSpec(zoo="mlp"))
+    compile: CompileSpec = Field(default_factory=CompileSpec)
+    train: TrainSpec = Field(default_factory=TrainSpec)
+
+    def to_yaml(self) -> str:
+        """The resolved config (defaults filled in), as written to ``config.yaml``."""
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+
+DEFAULT_EXPERIMENT: dict[str, Any] = {
+    "name": "digits-mlp",
+    "data": {"source": "digits"},
+    "model": {"zoo": "mlp", "options": {"hidden": [128]}},
+    "compile": {"optimizer": {"name": "adam", "lr": 0.002}},
+    "train": {"epochs": 40, "batch_size": 32},
+}
+
+
+def load_config(
+    source: str | Path | dict[str, Any] | ExperimentConfig | None = None,
+) -> ExperimentConfig:
+    """Read and validate a config from a YAML path, a mapping, or the digits default."""
+    if isinstance(source, ExperimentConfig):
+        return source
+    if source is None:
+        mapping, origin = DEFAULT_EXPERIMENT, "default config"
+    elif isinstance(source, dict):
+        mapping, origin = source, "config"
+    else:
+        mapping, origin = _read_yaml(Path(source)), str(source)
+    try:
+        return ExperimentConfig.model_validate(mapping)
+    except ValidationError as error:
+        raise BadInput(f"{origin}: {first_error(error)}") from None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise BadInput(f"{path}: config file does not exist")
+    try:
+        mapping = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise BadInput(f"{path}:{where}: not valid YAML ({problem})") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{path}: not UTF-8 text") from None
+    if mapping is None:
+        return {}
+    if not isinstance(mapping, dict):
+        raise BadInput(f"{path}: the top level must be a mapping of keys (name, data, model…)")
+    return mapping

@@ -1,0 +1,76 @@
+"""``load_dataset``: a data spec in, a split and fitted :class:`Dataset` out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from dlworkflow.data.dataset import Dataset, Split
+from dlworkflow.data.preprocess import fit_preprocessing
+from dlworkflow.data.sources import load_source
+from dlworkflow.data.spec import DataSpec
+from dlworkflow.data.splits import split_indices, stratified_subset
+from dlworkflow.errors import BadInput
+from dlworkflow.validation import first_error
+
+DEFAULT_SEED = 42
+
+
+def load_dataset(
+    spec: DataSpec | dict[str, Any] | str = "digits", seed: int | None = None
+) -> Dataset:
+    """Load, subset (``limit``), split and fit preprocessing on the training split.
+
+    ``seed`` (or ``spec.seed``, then 42) makes every subset and split reproducible.
+    """
+    if not isinstance(spec, DataSpec):
+        try:
+            spec = DataSpec.model_validate(spec)
+        except ValidationError as error:
+            raise BadInput(first_error(error, prefix="data")) from None
+    seed = spec.seed if spec.seed is not None else (DEFAULT_SEED if seed is None else seed)
+    raw = load_source(spec.source, dict(spec.options))
+    classify = raw.task != "regression"
+    if classify and len(np.unique(raw.y)) < 2:
+        raise BadInput(f"data.source: '{spec.source}' has fewer than 2 classes")
+
+    x, y = raw.x, raw.y
+    if spec.limit is not None:
+        keep = stratified_subset(y, spec.limit, seed, classify)
+        x, y = x[keep], y[keep]
+
+    test: Split | None
+    if raw.x_test is not None:
+        test = Split(raw.x_test, raw.y_test)
+    else:
+        kept, held = split_indices(y, spec.split.test, seed, classify, "test")
+        test = Split(x[held], y[held]) if len(held) else None
+        x, y = x[kept], y[kept]
+
+    val_fraction = (
+        spec.split.val if raw.x_test is not None else spec.split.val / (1 - spec.split.test)
+    )
+    kept, held = split_indices(y, val_fraction, seed + 1, classify, "val")
+    val = Split(x[held], y[held]) if len(held) else None
+    train = Split(x[kept], y[kept])
+
+    scale = spec.scale
+    if scale == "auto":
+        scale = "unit" if raw.kind == "image" else "standard"
+    preprocessing = fit_preprocessing(train.x, scale, raw.value_max)
+    if spec.flatten is True:
+        preprocessing = preprocessing.with_flatten(True)
+    return Dataset(
+        name=raw.name,
+        task=raw.task,
+        kind=raw.kind,
+        class_names=raw.class_names,
+        train=train,
+        val=val,
+        test=test,
+        preprocessing=preprocessing,
+        feature_names=raw.feature_names,
+        own_test_set=raw.x_test is not None,
+    )

@@ -1,0 +1,530 @@
+"""Where the raw arrays come from: bundled, named, a folder of images or a CSV file.
+
+Each loader returns a :class:`RawData` (inputs as loaded, integer class ids or float
+targets, and the source's own test set when it has one). Splitting and scaling are
+done elsewhere, the same way for every source.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dlworkflow.data.dataset import Kind, Task
+from dlworkflow.errors import BadInput, WorkFailed
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff", ".webp"}
+
+
+@dataclass
+class RawData:
+    name: str
+    kind: Kind
+    task: Task
+    x: np.ndarray
+    y: np.ndarray
+    class_names: list[str]
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+    value_max: float | None = None
+    feature_names: list[str] = field(default_factory=list)
+
+
+def load_source(source: str, options: dict[str, Any]) -> RawData:
+    """Dispatch on the source string of a data spec."""
+    kind, _, argument = source.partition(":")
+    if kind == "folder" and argument:
+        return load_image_folder(Path(argument), **_options("folder", options, _FOLDER_OPTIONS))
+    if kind == "csv" and argument:
+        return load_csv(Path(argument), **_options("csv", options, _CSV_OPTIONS))
+    if source in BUNDLED:
+        loader, allowed = BUNDLED[source]
+        return loader(**_options(source, options, allowed))
+    if source in NAMED:
+        _options(source, options, set())
+        return load_named(source)
+    path = Path(source)
+    if path.is_dir():
+        return load_source(f"folder:{source}", options)
+    if path.suffix.lower() == ".csv":
+        return load_source(f"csv:{source}", options)
+    known = sorted(BUNDLED) + sorted(NAMED)
+    close = difflib.get_close_matches(source, known, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    raise BadInput(
+        f"data.source: unknown source '{source}'{hint}; use one of {', '.join(known)}, "
+        "folder:PATH or csv:PATH"
+    )
+
+
+def _options(source: str, options: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        valid = ", ".join(sorted(allowed)) or "none"
+        raise BadInput(f"data.options.{unknown[0]}: not an option of '{source}' (valid: {valid})")
+    return options
+
+
+# --- bundled: scikit-learn --------------------------------------------------------
+
+
+def load_digits() -> RawData:
+    from sklearn.datasets import load_digits as sk_digits
+
+    bunch = sk_digits()
+    images = bunch.images.astype(np.uint8)[..., np.newaxis]  # 0..16, channel axis for convs
+    return RawData(
+        name="digits",
+        kind="image",
+        task="multiclass",
+        x=images,
+        y=bunch.target.astype(np.int64),
+        class_names=[str(c) for c in bunch.target_names],
+        value_max=16.0,
+    )
+
+
+def _two_d(name: str, x: np.ndarray, y: np.ndarray) -> RawData:
+    classes = np.unique(y)
+    return RawData(
+        name=name,
+        kind="tabular",
+        task="binary" if len(classes) == 2 else "multiclass",
+        x=x.astype(np.float32),
+        y=y.astype(np.int64),
+        class_names=[str(c) for c in classes],
+        feature_names=[f"x{i}" for i in range(x.shape[1])],
+    )
+
+
+def load_circles(
+    n_samples: int = 1000, noise: float = 0.02, factor: float = 0.8, seed: int = 42
+) -> RawData:
+    """Defaults follow the binary tutorial (1000 points, small noise, seed 42)."""
+    from sklearn.datasets import make_circles
+
+    _check_generator(n_samples, noise)
+    x, y = make_circles(n_samples, noise=noise, factor=factor, random_state=seed)
+    return _two_d("circles", x, y)
+
+
+def load_moons(n_samples: int = 1000, noise: float = 0.1, seed: int = 42) -> RawData:
+    from sklearn.datasets import make_moons
+
+    _check_generator(n_samples, noise)
+    x, y = make_moons(n_samples, noise=noise, random_state=seed)
+    return _two_d("moons", x, y)
+
+
+def load_blobs(
+    n_samples: int = 1000, centers: int = 3, n_features: int = 2, noise: float = 1.0, seed: int = 42
+) -> RawData:
+    """``noise`` is the clusters' standard deviation."""
+    from sklearn.datasets import make_blobs
+
+    _check_generator(n_samples, noise)
+    if centers < 2:
+        raise BadInput(f"data.options.centers: {centers} gives fewer than 2 classes; use 2 or more")
+    x, y = make_blobs(
+        n_samples, n_features=n_features, centers=centers, cluster_std=noise, random_state=seed
+    )
+    return _two_d("blobs", x, y)
+
+
+def _check_generator(n_samples: int, noise: float) -> None:
+    if not isinstance(n_samples, int) or n_samples < 10:
+        raise BadInput(f"data.options.n_samples: {n_samples!r} is too small; use an integer >= 10")
+    if noise < 0:
+        raise BadInput(f"data.options.noise: {noise} is negative; use a value >= 0")
+
+
+BUNDLED: dict[str, tuple[Callable[..., RawData], set[str]]] = {
+    "digits": (load_digits, set()),
+    "circles": (load_circles, {"n_samples", "noise", "factor", "seed"}),
+    "moons": (load_moons, {"n_samples", "noise", "seed"}),
+    "blobs": (load_blobs, {"n_samples", "centers", "n_features", "noise", "seed"}),
+}
+
+
+# --- named datasets: local files first, then Keras' cache or download ----------------
+
+
+@dataclass(frozen=True)
+class NamedDataset:
+    file: str
+    class_names: tuple[str, ...]
+    keras_name: str | None  # keras.datasets module that can download it, if any
+    test_sha256: tuple[str, str] | None  # sha256 of the decoded x_test and y_test bytes
+
+
+DIGITS = tuple(str(i) for i in range(10))
+NAMED: dict[str, NamedDataset] = {
+    "mnist": NamedDataset(
+        "mnist.npz",
+        DIGITS,
+        "mnist",
+        (
+            "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+            "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+        ),
+    ),
+    "fashion_mnist": NamedDataset(
+        "fashion_mnist.npz",
+        (
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),
+        "fashion_mnist",
+        (
+            "c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a",
+            "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9",
+        ),
+    ),
+    "cifar10": NamedDataset(
+        "cifar10.npz",
+        (
+            "airplane",
+            "automobile",
+            "bird",
+            "cat",
+            "deer",
+            "dog",
+            "frog",
+            "horse",
+            "ship",
+            "truck",
+        ),
+        "cifar10",
+        (
+            "f9b1e2130bab680db56eb06d886f7f1ad0f1183907ceff4659d1735c890f5b04",
+            "cec8a24a1e92aa2ecaa0bbd3dbfa86bf6cd8759fbd209a832824c8cf0afca9d5",
+        ),
+    ),
+    "flowers17": NamedDataset(
+        "flowers17.npz",
+        (
+            "Daffodil",
+            "Snowdrop",
+            "LilyValley",
+            "Bluebell",
+            "Crocus",
+            "Iris",
+            "Tigerlily",
+            "Tulip",
+            "Fritillary",
+            "Sunflower",
+            "Daisy",
+            "ColtsFoot",
+            "Dandelion",
+            "Cowslip",
+            "Buttercup",
+            "Windflower",
+            "Pansy",
+        ),
+        None,
+        None,
+    ),
+}
+
+
+def data_home() -> Path:
+    return Path(os.environ.get("DLW_DATA_HOME", Path.home() / ".cache" / "dlworkflow"))
+
+
+def load_named(name: str) -> RawData:
+    """Look in ``$DLW_DATA_HOME``, then Keras' cache, then download with Keras.
+
+    Downloaded arrays are checked against the sha256 of the official test set, so a
+    corrupted or substituted download is refused rather than silently trained on.
+    """
+    entry = NAMED[name]
+    for folder in (data_home(), Path.home() / ".keras" / "datasets"):
+        path = folder / entry.file
+        if path.is_file():
+            return _from_npz(name, entry, path)
+    if entry.keras_name is None:
+        raise BadInput(
+            f"data.source: '{name}' has no download source; put {entry.file} in "
+            f"$DLW_DATA_HOME ({data_home()})"
+        )
+    if os.environ.get("DLW_OFFLINE"):
+        raise BadInput(
+            f"data.source: {entry.file} not found in {data_home()} and DLW_OFFLINE is set"
+        )
+    return _download(name, entry)
+
+
+def _from_npz(name: str, entry: NamedDataset, path: Path) -> RawData:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError) as error:
+        raise BadInput(f"data.source: cannot read {path}: {error}") from error
+    class_names = list(entry.class_names)
+    if "x_train" in arrays:
+        x, y = arrays["x_train"], arrays["y_train"]
+        x_test, y_test = arrays["x_test"], arrays["y_test"].reshape(-1)
+    else:  # a single pool (flowers17) that is split like any other source
+        x, y, x_test, y_test = arrays["x"], arrays["y"], None, None
+    return RawData(
+        name=name,
+        kind="image",
+        task="multiclass",
+        x=_with_channel_axis(x),
+        y=y.reshape(-1).astype(np.int64),
+        class_names=class_names,
+        x_test=None if x_test is None else _with_channel_axis(x_test),
+        y_test=None if y_test is None else y_test.astype(np.int64),
+        value_max=255.0,
+    )
+
+
+def _download(name: str, entry: NamedDataset) -> RawData:
+    import keras
+
+    module = getattr(keras.datasets, entry.keras_name)
+    try:
+        (x, y), (x_test, y_test) = module.load_data()
+    except Exception as error:  # Keras wraps every network error in a bare Exception
+        raise WorkFailed(
+            f"could not download '{name}' ({error}); put {entry.file} in $DLW_DATA_HOME "
+            f"({data_home()}) to work offline"
+        ) from error
+    if entry.test_sha256 != (_sha256(x_test), _sha256(y_test.reshape(-1))):
+        raise BadInput(
+            f"data.source: the downloaded '{name}' test set does not match its checksum; "
+            "delete the copy in ~/.keras/datasets and retry"
+        )
+    return RawData(
+        name=name,
+        kind="image",
+        task="multiclass",
+        x=_with_channel_axis(x),
+        y=y.reshape(-1).astype(np.int64),
+        class_names=list(entry.class_names),
+        x_test=_with_channel_axis(x_test),
+        y_test=y_test.reshape(-1).astype(np.int64),
+        value_max=255.0,
+    )
+
+
+def _sha256(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).astype(np.uint8).tobytes()).hexdigest()
+
+
+def _with_channel_axis(x: np.ndarray) -> np.ndarray:
+    return x[..., np.newaxis] if x.ndim == 3 else x
+
+
+# --- a folder of images, one subfolder per class ------------------------------------
+
+
+def load_image_folder(
+    root: Path, image_size: int | list[int] = 64, color_mode: str = "rgb"
+) -> RawData:
+    """The course's ``dataset/<class>/*.jpg`` layout; every image resized (stretched)."""
+    from PIL import Image, UnidentifiedImageError
+
+    if color_mode not in ("rgb", "grayscale"):
+        raise BadInput(f"data.options.color_mode: '{color_mode}' is not rgb or grayscale")
+    height, width = _image_size(image_size)
+    if not root.is_dir():
+        raise BadInput(f"data.source: folder {root} does not exist")
+    class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if len(class_dirs) < 2:
+        raise BadInput(
+            f"data.source: {root} has {len(class_dirs)} class subfolder(s); "
+            "a classification dataset needs at least 2 (one subfolder per class)"
+        )
+    images, labels = [], []
+    for label, class_dir in enumerate(class_dirs):
+        files = sorted(
+            p for p in class_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+        )
+        if not files:
+            raise BadInput(
+                f"data.source: class folder {class_dir} holds no images "
+                f"({', '.join(sorted(IMAGE_SUFFIXES))})"
+            )
+        for file in files:
+            try:
+                with Image.open(file) as image:
+                    image = image.convert("RGB" if color_mode == "rgb" else "L")
+                    image = image.resize((width, height), Image.Resampling.BILINEAR)
+                    images.append(np.asarray(image, dtype=np.uint8))
+            except (UnidentifiedImageError, OSError, SyntaxError) as error:
+                raise BadInput(f"data.source: cannot read image {file}: {error}") from error
+            labels.append(label)
+    return RawData(
+        name=root.name,
+        kind="image",
+        task="binary" if len(class_dirs) == 2 else "multiclass",
+        x=_with_channel_axis(np.stack(images)),
+        y=np.asarray(labels, np.int64),
+        class_names=[d.name for d in class_dirs],
+        value_max=255.0,
+    )
+
+
+def _image_size(size: int | list[int]) -> tuple[int, int]:
+    pair = [size, size] if isinstance(size, int) else list(size)
+    if len(pair) != 2 or not all(isinstance(v, int) and v > 0 for v in pair):
+        raise BadInput(
+            f"data.options.image_size: {size!r} is not a positive size; use 64 or [height, width]"
+        )
+    return pair[0], pair[1]
+
+
+_FOLDER_OPTIONS = {"image_size", "color_mode"}
+
+
+# --- a CSV file with a named target column -------------------------------------------
+
+
+def load_csv(
+    path: Path,
+    target: str | None = None,
+    task: str = "auto",
+    delimiter: str = ",",
+    max_classes: int = 20,
+) -> RawData:
+    """Numeric feature columns and one target column.
+
+    ``task: auto`` treats a text target, or an integer one with at most
+    ``max_classes`` distinct values, as classification, and anything else as
+    regression.
+    """
+    if not path.is_file():
+        raise BadInput(f"data.source: CSV file {path} does not exist")
+    if task not in ("auto", "classification", "regression"):
+        raise BadInput(f"data.options.task: '{task}' is not auto, classification or regression")
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.reader(handle, delimiter=delimiter))
+    except UnicodeDecodeError as error:
+        raise BadInput(f"data.source: {path} is not UTF-8 text: {error}") from error
+    if len(rows) < 2:
+        raise BadInput(f"data.source: {path} has no data rows under its header")
+    header = [name.strip() for name in rows[0]]
+    if target is None:
+        raise BadInput(
+            f"data.options.target: required for CSV {path.name}; one of its columns: "
+            f"{', '.join(header)}"
+        )
+    if target not in header:
+        raise BadInput(
+            f"data.options.target: column '{target}' not in {path.name}; its columns: "
+            f"{', '.join(header)}"
+        )
+    target_index = header.index(target)
+    features = [i for i in range(len(header)) if i != target_index]
+    x = np.empty((len(rows) - 1, len(features)), np.float32)
+    targets: list[str] = []
+    for row_number, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise BadInput(
+                f"data.source: {path.name} row {row_number} has {len(row)} fields, "
+                f"the header has {len(header)}"
+            )
+        for column, index in enumerate(features):
+            x[row_number - 2, column] = _number(row[index], path, header[index], row_number)
+        targets.append(row[target_index].strip())
+    feature_names = [header[i] for i in features]
+    return _csv_targets(path, x, targets, target, task, max_classes, feature_names)
+
+
+def _number(text: str, path: Path, column: str, row: int) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadInput(
+            f"data.source: {path.name} column '{column}' row {row}: '{text}' is not a number"
+        ) from None
+    if not np.isfinite(value):
+        raise BadInput(
+            f"data.source: {path.name} column '{column}' row {row}: {text} is not finite"
+        )
+    return value
+
+
+def _csv_targets(
+    path: Path,
+    x: np.ndarray,
+    targets: list[str],
+    target: str,
+    task: str,
+    max_classes: int,
+    feature_names: list[str],
+) -> RawData:
+    numeric = _all_numbers(targets)
+    if task == "auto":
+        integral = numeric is not None and bool(np.all(numeric == np.round(numeric)))
+        distinct = len(set(targets))
+        task = (
+            "classification"
+            if numeric is None or (integral and distinct <= max_classes)
+            else ("regression")
+        )
+    if task == "regression":
+        if numeric is None:
+            bad = next(i for i, t in enumerate(targets) if _all_numbers([t]) is None)
+            raise BadInput(
+                f"data.source: {path.name} column '{target}' row {bad + 2}: "
+                f"'{targets[bad]}' is not a number (regression target)"
+            )
+        return RawData(
+            path.stem,
+            "tabular",
+            "regression",
+            x,
+            numeric.astype(np.float32),
+            [],
+            feature_names=feature_names,
+        )
+    if numeric is not None:
+        names = [f"{v:g}" for v in sorted(set(numeric.tolist()))]
+        labels = np.searchsorted(np.unique(numeric), numeric)
+    else:
+        names = sorted(set(targets))
+        labels = np.asarray([names.index(t) for t in targets])
+    if len(names) < 2:
+        raise BadInput(
+            f"data.options.target: column '{target}' of {path.name} has only one class "
+            f"('{names[0]}'); classification needs at least 2"
+        )
+    return RawData(
+        path.stem,
+        "tabular",
+        "binary" if len(names) == 2 else "multiclass",
+        x,
+        labels.astype(np.int64),
+        names,
+        feature_names=feature_names,
+    )
+
+
+def _all_numbers(values: list[str]) -> np.ndarray | None:
+    try:
+        numbers = np.asarray([float(v) for v in values], np.float64)
+    except ValueError:
+        return None
+    return numbers if np.all(np.isfinite(numbers)) else None
+
+
+_CSV_OPTIONS = {"target", "task", "delimiter", "max_classes"}

@@ -1,0 +1,25 @@
+"""Choosing the run folder: a fresh one, or the unfinished one of the same config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+COMPLETE_MARKER = "metrics.json"  # written last: its presence means the run finished
+
+
+def choose_run_folder(runs_dir: Path, name: str, config_yaml: str) -> tuple[Path, bool]:
+    """Return ``(folder, resuming)``.
+
+    ``runs/<name>`` when free; the first unfinished folder whose ``config.yaml`` is
+    this config (rerunning a killed command continues it); else ``<name>-2``, ``-3``….
+    """
+    index = 1
+    while True:
+        folder = runs_dir / (name if index == 1 else f"{name}-{index}")
+        if not folder.exists():
+            return folder, False
+        saved = folder / "config.yaml"
+        unfinished = not (folder / COMPLETE_MARKER).exists()
+        if unfinished and saved.is_file() and saved.read_text(encoding="utf-8") == config_yaml:
+            return folder, True
+        index += 1

@@ -1,0 +1,184 @@
+"""One experiment: the workflow steps composed into a run folder.
+
+Everything that can be wrong with the input (config, data, model, components) is
+checked in :func:`prepare`, before the run folder exists, so bad input never leaves
+a half-written folder behind.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+from rich.console import Console
+
+from dlworkflow.atomic import write_json, write_npz, write_text, write_with
+from dlworkflow.config import ExperimentConfig, load_config
+from dlworkflow.data import Dataset, encode_labels, load_dataset
+from dlworkflow.errors import BadInput
+from dlworkflow.experiments.environment import describe_environment
+from dlworkflow.experiments.folders import COMPLETE_MARKER, choose_run_folder
+from dlworkflow.models import (
+    build_from_layers,
+    build_zoo,
+    head_for,
+    output_activation,
+    output_units,
+)
+from dlworkflow.train import CompilePlan, fit, plan_compile
+
+
+@dataclass
+class Prepared:
+    config: ExperimentConfig
+    dataset: Dataset
+    model: keras.Model
+    plan: CompilePlan
+
+
+@dataclass
+class Run:
+    """A finished run: its folder and everything in it, already loaded."""
+
+    folder: Path
+    config: ExperimentConfig
+    dataset: Dataset
+    model: keras.Model
+    history: dict[str, list[float]]
+    metrics: dict[str, Any]
+
+
+def prepare(config: ExperimentConfig) -> Prepared:
+    """Load data, build and compile the model, and check they fit. Writes nothing."""
+    dataset = load_dataset(config.data, seed=config.seed)
+    flatten = _wants_flat_input(config, dataset)
+    if flatten:
+        dataset.preprocessing = dataset.preprocessing.with_flatten(True)
+    input_shape = (int(np.prod(dataset.input_shape)),) if flatten else dataset.input_shape
+    keras.utils.set_random_seed(config.seed)
+    if config.model.zoo is not None:
+        head = head_for(dataset.task, dataset.num_classes)
+        model = build_zoo(config.model.zoo, input_shape, head, config.model.options)
+    else:
+        model = build_from_layers(config.model.layers or [], input_shape, config.name)
+    plan = plan_compile(
+        config.compile,
+        dataset.task,
+        dataset.num_classes,
+        output_units(model),
+        output_activation(model),
+    )
+    _check_monitors(config, plan, has_validation=dataset.val is not None)
+    plan.compile(model, config.compile)
+    return Prepared(config, dataset, model, plan)
+
+
+def run(
+    config: str | Path | dict[str, Any] | ExperimentConfig | None = None,
+    runs_dir: str | Path = "runs",
+    console: Console | None = None,
+) -> Run:
+    """Run the experiment into ``runs_dir/<name>/`` (resuming it if it was cut off)."""
+    config = load_config(config)
+    console = console or Console(stderr=True)
+    prepared = prepare(config)
+    dataset, plan = prepared.dataset, prepared.plan
+    config_yaml = config.to_yaml()
+    folder, resuming = choose_run_folder(Path(runs_dir), config.name, config_yaml)
+    console.print(f"{'resuming' if resuming else 'run'} [bold]{folder}[/bold]")
+    if not resuming:
+        folder.mkdir(parents=True)
+        write_text(folder / "config.yaml", config_yaml)
+        write_json(folder / "environment.json", describe_environment(config.seed))
+        write_json(folder / "data.json", dataset.describe())
+
+    def arrays(split) -> tuple[np.ndarray, np.ndarray]:
+        x = dataset.preprocessing.apply(split.x)
+        y = (
+            split.y
+            if dataset.task == "regression"
+            else encode_labels(split.y, dataset.num_classes, plan.one_hot)
+        )
+        return x, y
+
+    validation = arrays(dataset.val) if dataset.val is not None else None
+    result = fit(
+        prepared.model,
+        arrays(dataset.train),
+        validation,
+        config.train,
+        folder,
+        config.seed,
+        console,
+    )
+    model = result.model
+    write_with(folder / "model.keras", model.save)
+
+    split_name, split = _evaluation_split(dataset)
+    x_eval, y_eval = arrays(split)
+    scores = model.evaluate(
+        x_eval, y_eval, batch_size=config.train.batch_size, verbose=0, return_dict=True
+    )
+    y_prob = model.predict(x_eval, batch_size=config.train.batch_size, verbose=0)
+    write_npz(folder / "predictions.npz", y_true=split.y, y_prob=y_prob)
+    metrics = {
+        "split": split_name,
+        **{name: float(value) for name, value in scores.items()},
+        "best_epoch": result.best_epoch,
+        "epochs_run": len(result.history.get("loss", [])),
+        "stopped_early": result.stopped_early,
+        "resumed_from_epoch": result.resumed_from_epoch,
+        "train_seconds": round(result.seconds, 3),
+        "params": int(model.count_params()),
+    }
+    shutil.rmtree(folder / "checkpoints", ignore_errors=True)
+    write_json(folder / COMPLETE_MARKER, metrics)
+    return Run(folder, config, dataset, model, result.history, metrics)
+
+
+def _wants_flat_input(config: ExperimentConfig, dataset: Dataset) -> bool:
+    """``flatten: auto`` flattens images for a layer list that starts with Dense."""
+    if isinstance(config.data.flatten, bool):
+        return config.data.flatten
+    if config.model.layers and len(dataset.input_shape) > 1:
+        first = config.model.layers[0]
+        name = first if isinstance(first, str) else next(iter(first), None)
+        return name == "Dense"
+    return False
+
+
+def _check_monitors(config: ExperimentConfig, plan: CompilePlan, has_validation: bool) -> None:
+    available = ["loss", *plan.metrics]
+    train = config.train
+    for key, spec in (
+        ("checkpoint", train.checkpoint),
+        ("early_stopping", train.early_stopping),
+        ("reduce_lr", train.reduce_lr),
+    ):
+        if spec is None:
+            continue
+        monitor = spec.monitor
+        if monitor.removeprefix("val_") not in available:
+            choices = (
+                available + [f"val_{name}" for name in available] if has_validation else available
+            )
+            raise BadInput(
+                f"train.{key}.monitor: '{monitor}' is not logged; use one of {', '.join(choices)}"
+            )
+        if monitor.startswith("val_") and not has_validation:
+            raise BadInput(
+                f"train.{key}.monitor: '{monitor}' needs a validation split, and data.split.val "
+                f"is 0; set it above 0 or monitor '{monitor.removeprefix('val_')}'"
+            )
+
+
+def _evaluation_split(dataset: Dataset):
+    for name in ("test", "val", "train"):
+        split = getattr(dataset, name)
+        if split is not None:
+            return name, split
+    raise AssertionError("a dataset always has a training split")

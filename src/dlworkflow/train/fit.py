@@ -1,0 +1,128 @@
+"""Step 6: fit with a best checkpoint, optional early stopping and LR reduction, resumable."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+from rich.console import Console
+
+from dlworkflow.config import TrainSpec
+from dlworkflow.errors import WorkFailed
+from dlworkflow.train.checkpoints import (
+    BEST,
+    LAST,
+    ResumableEarlyStopping,
+    RunRecorder,
+    TrainState,
+    load_state,
+    monitor_mode,
+)
+from dlworkflow.train.progress import EpochProgress
+
+Arrays = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass
+class TrainResult:
+    model: keras.Model  # the best model by the checkpoint monitor
+    history: dict[str, list[float]]
+    best_epoch: int | None
+    resumed_from_epoch: int
+    stopped_early: bool
+    seconds: float
+
+
+def fit(
+    model: keras.Model,
+    train: Arrays,
+    validation: Arrays | None,
+    spec: TrainSpec,
+    run_folder: Path,
+    seed: int,
+    console: Console | None = None,
+) -> TrainResult:
+    """Train ``model`` (or the one found in ``run_folder/checkpoints``, to resume).
+
+    The returned model is the best one by ``spec.checkpoint.monitor``; history has
+    one entry per epoch, including the learning rate as ``lr``.
+    """
+    checkpoint_dir = run_folder / "checkpoints"
+    state = load_state(checkpoint_dir) or TrainState()
+    resumed_from = state.epochs_done
+    if resumed_from:
+        model = keras.models.load_model(checkpoint_dir / LAST)
+    keras.utils.set_random_seed(seed + resumed_from)
+
+    early_stopping = None
+    if spec.early_stopping is not None:
+        es = spec.early_stopping
+        early_stopping = ResumableEarlyStopping(
+            state.early_stopping_wait,
+            state.early_stopping_best,
+            monitor=es.monitor,
+            patience=es.patience,
+            min_delta=es.min_delta,
+            mode=monitor_mode(es.monitor),
+        )
+    callbacks: list[keras.callbacks.Callback] = [
+        keras.callbacks.TerminateOnNaN(),
+        RunRecorder(run_folder, state, spec.checkpoint.monitor, early_stopping),
+    ]
+    if early_stopping is not None:
+        callbacks.append(early_stopping)
+    if spec.reduce_lr is not None:
+        rl = spec.reduce_lr
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=rl.monitor,
+                factor=rl.factor,
+                patience=rl.patience,
+                min_lr=rl.min_lr,
+                mode=monitor_mode(rl.monitor),
+                verbose=0,
+            )
+        )
+    steps = math.ceil(len(train[0]) / spec.batch_size)
+    callbacks.append(EpochProgress(spec.epochs, steps, console))
+
+    started = time.perf_counter()
+    if resumed_from < spec.epochs and not _stopped_before(state, spec):
+        model.fit(
+            train[0],
+            train[1],
+            batch_size=spec.batch_size,
+            epochs=spec.epochs,
+            initial_epoch=resumed_from,
+            validation_data=validation,
+            shuffle=spec.shuffle,
+            callbacks=callbacks,
+            verbose=0,
+        )
+    seconds = time.perf_counter() - started
+    loss = state.history.get("loss", [])
+    if loss and not math.isfinite(loss[-1]):
+        raise WorkFailed(
+            f"the training loss became {loss[-1]} at epoch {len(loss)}; lower "
+            "compile.optimizer.lr or scale the inputs (data.scale: unit)"
+        )
+    best_path = checkpoint_dir / BEST
+    best = keras.models.load_model(best_path) if best_path.is_file() else model
+    return TrainResult(
+        model=best,
+        history=state.history,
+        best_epoch=state.best_epoch,
+        resumed_from_epoch=resumed_from,
+        stopped_early=state.epochs_done < spec.epochs,
+        seconds=seconds,
+    )
+
+
+def _stopped_before(state: TrainState, spec: TrainSpec) -> bool:
+    """A resumed run that early stopping had already ended must not train again."""
+    es = spec.early_stopping
+    return es is not None and state.epochs_done > 0 and state.early_stopping_wait >= es.patience

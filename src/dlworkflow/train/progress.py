@@ -1,0 +1,56 @@
+"""A Rich progress bar per epoch, and one line of metrics when the epoch ends."""
+
+from __future__ import annotations
+
+import keras
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+
+class EpochProgress(keras.callbacks.Callback):
+    def __init__(self, epochs: int, steps: int, console: Console | None = None) -> None:
+        super().__init__()
+        self.epochs, self.steps = epochs, steps
+        self.console = console or Console(stderr=True)
+        self._progress: Progress | None = None
+        self._task = None
+
+    def on_train_begin(self, logs=None) -> None:
+        self._progress = Progress(
+            TextColumn("[bold]epoch {task.fields[epoch]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[metrics]}"),
+            console=self.console,
+            transient=True,
+        )
+        self._progress.start()
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        assert self._progress is not None
+        self._task = self._progress.add_task(
+            "", total=self.steps, epoch=f"{epoch + 1}/{self.epochs}", metrics=""
+        )
+
+    def on_train_batch_end(self, batch: int, logs=None) -> None:
+        assert self._progress is not None
+        self._progress.update(self._task, completed=batch + 1)
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        assert self._progress is not None
+        self._progress.remove_task(self._task)
+        self._progress.console.print(
+            f"epoch {epoch + 1:>3}/{self.epochs}  {format_logs(logs or {})}", soft_wrap=True
+        )
+
+    def on_train_end(self, logs=None) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def format_logs(logs: dict[str, float]) -> str:
+    return "  ".join(
+        f"{name} {value:.3g}" if name == "lr" else f"{name} {value:.4f}"
+        for name, value in logs.items()
+    )
