@@ -83,9 +83,13 @@ def run(
     console: Console | None = None,
 ) -> Run:
     """Run the experiment into ``runs_dir/<name>/`` (resuming it if it was cut off)."""
+    origin = f"{config}: " if isinstance(config, (str, Path)) else ""
     config = load_config(config)
     console = console or Console(stderr=True)
-    prepared = prepare(config)
+    try:
+        prepared = prepare(config)
+    except BadInput as error:
+        raise BadInput(f"{origin}{error}") from None  # name the config file, too
     dataset, plan = prepared.dataset, prepared.plan
     config_yaml = config.to_yaml()
     folder, resuming = choose_run_folder(Path(runs_dir), config.name, config_yaml)

@@ -1,0 +1,211 @@
+#!/usr/bin/env python
+"""Training-time overhead of ``dlworkflow.run`` over a bare ``model.fit`` (target: <= 3 %).
+
+Each repeat trains the course's reference MNIST CNN (``examples/mnist_reference_cnn.yaml``
+with ``data.limit`` training images, unit scaling, batch 32) twice, on the same arrays,
+validation data, batch size and seed:
+
+* dlw:  ``dlworkflow.run`` into a temporary runs folder (per-epoch atomic checkpoints,
+  history.csv, best-model copy, progress bar), timed as ``metrics["train_seconds"]`` (the
+  ``fit`` call inside it) and as the wall time of the whole ``run()`` call (data loading,
+  model build, final save, test evaluation and predictions included);
+* bare: ``model.fit(verbose=0)`` on a model built, compiled and seeded by the same
+  ``prepare`` step, timed around the ``fit`` call.
+
+The order alternates between repeats; the summary gives the median and the minimum.
+Per-epoch times are taken at the end of each epoch (for dlw after its checkpoint writes,
+whose own time is shown as "ckpt"). Epoch 1 includes tracing the train function.
+
+    DLW_DATA_HOME=/work/shared/datasets python benchmarks/overhead.py \
+        [--epochs 5] [--limit 12000] [--repeats 2]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("DLW_OFFLINE", "1")  # never download: the figures need the local copy
+
+import argparse
+import importlib
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import keras
+import numpy as np
+import yaml
+
+import dlworkflow
+from dlworkflow.data import encode_labels
+from dlworkflow.experiments import prepare
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "examples" / "mnist_reference_cnn.yaml"
+FIT = importlib.import_module("dlworkflow.train.fit")  # the module, not the function
+
+
+@dataclass
+class Timing:
+    fit: float  # seconds inside model.fit
+    epochs: list[float]
+    wall: float | None = None  # whole dlworkflow.run() call
+    checkpoint: list[float] = field(default_factory=list)  # RunRecorder.on_epoch_end
+    val_loss: float = float("nan")
+
+
+class EpochClock(keras.callbacks.Callback):
+    """Marks the start of training and the end of each epoch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.marks: list[float] = []
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.marks = [time.perf_counter()]
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.marks.append(time.perf_counter())
+
+    @property
+    def epochs(self) -> list[float]:
+        return np.diff(self.marks).tolist()
+
+
+def check_data() -> None:
+    home = os.environ.get("DLW_DATA_HOME")
+    if not home or not (Path(home) / "mnist.npz").is_file():
+        sys.exit(
+            f"mnist.npz not found in DLW_DATA_HOME ({home or 'unset'}); run with "
+            "DLW_DATA_HOME=/work/shared/datasets (or a folder holding mnist.npz)"
+        )
+
+
+def make_config(epochs: int, limit: int) -> dict[str, Any]:
+    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    config["data"]["limit"] = limit
+    config["train"]["epochs"] = epochs
+    return config
+
+
+def time_bare(config: dict[str, Any]) -> Timing:
+    """``fit`` exactly as dlworkflow calls it, minus its callbacks."""
+    prepared = prepare(dlworkflow.load_config(config))
+    dataset, plan, spec = prepared.dataset, prepared.plan, prepared.config.train
+
+    def arrays(split: Any) -> tuple[np.ndarray, np.ndarray]:
+        x = dataset.preprocessing.apply(split.x)
+        return x, encode_labels(split.y, dataset.num_classes, plan.one_hot)
+
+    (x, y), validation = arrays(dataset.train), arrays(dataset.val)
+    keras.utils.set_random_seed(prepared.config.seed)  # as dlworkflow's fit does
+    clock = EpochClock()
+    started = time.perf_counter()
+    history = prepared.model.fit(
+        x,
+        y,
+        batch_size=spec.batch_size,
+        epochs=spec.epochs,
+        validation_data=validation,
+        shuffle=spec.shuffle,
+        callbacks=[clock],
+        verbose=0,
+    )
+    seconds = time.perf_counter() - started
+    return Timing(seconds, clock.epochs, val_loss=history.history["val_loss"][-1])
+
+
+def time_dlw(config: dict[str, Any]) -> Timing:
+    """``dlworkflow.run`` with a clock after its last callback and one on its checkpointing."""
+    clock, checkpoint = EpochClock(), []
+
+    class ClockedProgress(FIT.EpochProgress):
+        def on_train_begin(self, logs: dict | None = None) -> None:
+            clock.on_train_begin()
+            super().on_train_begin(logs)
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            super().on_epoch_end(epoch, logs)
+            clock.on_epoch_end(epoch)
+
+    class ClockedRecorder(FIT.RunRecorder):
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            started = time.perf_counter()
+            super().on_epoch_end(epoch, logs)
+            checkpoint.append(time.perf_counter() - started)
+
+    with tempfile.TemporaryDirectory(prefix="dlw-overhead-") as runs, ExitStack() as stack:
+        stack.enter_context(mock.patch.object(FIT, "EpochProgress", ClockedProgress))
+        stack.enter_context(mock.patch.object(FIT, "RunRecorder", ClockedRecorder))
+        started = time.perf_counter()
+        result = dlworkflow.run(config, runs_dir=runs)
+        wall = time.perf_counter() - started
+    return Timing(
+        result.metrics["train_seconds"],
+        clock.epochs,
+        wall,
+        checkpoint,
+        result.history["val_loss"][-1],
+    )
+
+
+def percent(ratio: float) -> str:
+    return f"{ratio:.3f} ({(ratio - 1) * 100:+.1f} %)"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--limit", type=int, default=12000, help="MNIST training images")
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args(argv)
+    check_data()
+    config = make_config(args.epochs, args.limit)
+    print(
+        f"reference_cnn on {args.limit} MNIST images (val 1/6), batch 32, "
+        f"{args.epochs} epochs, {args.repeats} repeat(s), keras {keras.__version__}, "
+        f"{os.cpu_count()} CPUs"
+    )
+
+    bare: list[Timing] = []
+    dlw: list[Timing] = []
+    for repeat in range(args.repeats):
+        order = ("bare", "dlw") if repeat % 2 == 0 else ("dlw", "bare")
+        for side in order:
+            keras.backend.clear_session()
+            timing = time_bare(config) if side == "bare" else time_dlw(config)
+            (bare if side == "bare" else dlw).append(timing)
+            print(
+                f"\nrepeat {repeat + 1} {side:>4}: fit {timing.fit:.2f} s"
+                + (f", run() {timing.wall:.2f} s" if timing.wall is not None else "")
+                + f", final val_loss {timing.val_loss:.4f}"
+            )
+            print("  epoch s: " + " ".join(f"{s:6.2f}" for s in timing.epochs))
+            if timing.checkpoint:
+                print("  ckpt  s: " + " ".join(f"{s:6.2f}" for s in timing.checkpoint))
+
+    rows = {
+        "bare fit": [t.fit for t in bare],
+        "dlw fit (train_seconds)": [t.fit for t in dlw],
+        "dlw run() wall": [t.wall or 0.0 for t in dlw],
+        "dlw checkpoint writes": [sum(t.checkpoint) for t in dlw],
+    }
+    print(f"\n{'seconds':<26}{'median':>9}{'min':>9}   all")
+    for name, values in rows.items():
+        listed = " ".join(f"{v:.2f}" for v in values)
+        print(f"{name:<26}{statistics.median(values):9.2f}{min(values):9.2f}   {listed}")
+    for name in ("dlw fit (train_seconds)", "dlw run() wall"):
+        for stat in (statistics.median, min):
+            ratio = stat(rows[name]) / stat(rows["bare fit"])
+            print(f"{name} / bare fit, {stat.__name__:<6}: {percent(ratio)}")
+
+
+if __name__ == "__main__":
+    main()
