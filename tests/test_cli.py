@@ -53,11 +53,16 @@ SOFTMAX_BCE = {
         ("name: x\ntrain: {epochs: 3\n", "not valid YAML"),
         ({"trian": {"epochs": 3}}, "trian: unknown key"),
         (SOFTMAX_BCE, "binary_crossentropy with a softmax over 10 classes"),
-        ({"model": {"layers": ["Flatten", {"Dense": {"units": 8, "activation": "softmax"}}]}},
-         "the last layer has 8 units but the data has 10 classes"),
+        (
+            {"model": {"layers": ["Flatten", {"Dense": {"units": 8, "activation": "softmax"}}]}},
+            "the last layer has 8 units but the data has 10 classes",
+        ),
         ({"data": {"source": "csv:missing.csv"}}, "missing.csv does not exist"),
         ({"model": {"zoo": "resnet"}}, "model.zoo: unknown model 'resnet'"),
-        ({"data": {"split": {"val": 0}}}, "train.checkpoint.monitor: 'val_loss' needs a validation"),
+        (
+            {"data": {"split": {"val": 0}}},
+            "train.checkpoint.monitor: 'val_loss' needs a validation",
+        ),
         ({"train": {"checkpoint": {"monitor": "val_f1"}}}, "'val_f1' is not logged"),
     ],
 )

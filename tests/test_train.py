@@ -123,11 +123,17 @@ def test_regression_run_on_the_course_csv(tmp_path: Path):
 def test_killed_run_resumes_from_its_last_epoch(tmp_path: Path):
     config_path = tmp_path / "resume.yaml"
     config_path.write_text(yaml.safe_dump(small("resume", epochs=40)))
-    command = [sys.executable, "-c", "from dlworkflow.cli import main; main()", "run",
-               str(config_path)]
+    command = [
+        sys.executable,
+        "-c",
+        "from dlworkflow.cli import main; main()",
+        "run",
+        str(config_path),
+    ]
     state = tmp_path / "runs" / "resume" / "checkpoints" / "state.json"
-    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 180
     while time.time() < deadline:
         if state.is_file() and json.loads(state.read_text())["epochs_done"] >= 3:
