@@ -41,6 +41,7 @@ def test_run_folder_contract(tmp_path: Path):
         "config.yaml",
         "data.json",
         "environment.json",
+        "figures",
         "history.csv",
         "metrics.json",
         "model.keras",
@@ -58,6 +59,11 @@ def test_run_folder_contract(tmp_path: Path):
     assert {"loss", "accuracy", "val_loss", "val_accuracy", "lr"} <= set(rows[0])
     metrics = json.loads((run.folder / "metrics.json").read_text())
     assert metrics["split"] == "test" and 0 <= metrics["accuracy"] <= 1
+    assert metrics["evaluation"]["accuracy"] == pytest.approx(metrics["accuracy"], abs=1e-6)
+    assert sorted(p.name for p in (run.folder / "figures").iterdir()) == [
+        "confusion_matrix.svg",
+        "training_curves.svg",
+    ]
     predictions = np.load(run.folder / "predictions.npz")
     assert predictions["y_prob"].shape == (len(run.dataset.test), 10)
     assert np.allclose(predictions["y_prob"].sum(axis=1), 1, atol=1e-4)

@@ -48,8 +48,12 @@ def run_command(
     table.add_column("metric")
     table.add_column("value", justify="right")
     for name, value in result.metrics.items():
-        table.add_row(name, f"{value:.4f}" if isinstance(value, float) else str(value))
+        if name != "evaluation":
+            table.add_row(name, f"{value:.4f}" if isinstance(value, float) else str(value))
     out.print(table)
+    report_text = result.metrics["evaluation"].get("report_text")
+    if report_text:
+        out.print(report_text, highlight=False)
     out.print(f"run folder: {result.folder}")
 
 

@@ -20,6 +20,7 @@ from dlworkflow.atomic import write_json, write_npz, write_text, write_with
 from dlworkflow.config import ExperimentConfig, load_config
 from dlworkflow.data import Dataset, encode_labels, load_dataset
 from dlworkflow.errors import BadInput
+from dlworkflow.evaluate.evaluation import evaluate_predictions, save_training_curves
 from dlworkflow.experiments.environment import describe_environment
 from dlworkflow.experiments.folders import COMPLETE_MARKER, choose_run_folder
 from dlworkflow.models import (
@@ -129,9 +130,13 @@ def run(
     )
     y_prob = model.predict(x_eval, batch_size=config.train.batch_size, verbose=0)
     write_npz(folder / "predictions.npz", y_true=split.y, y_prob=y_prob)
+    figures = folder / "figures"
+    evaluation = evaluate_predictions(dataset, split.y, y_prob, figures)
+    save_training_curves(result.history, result.best_epoch, figures)
     metrics = {
         "split": split_name,
         **{name: float(value) for name, value in scores.items()},
+        "evaluation": evaluation,
         "best_epoch": result.best_epoch,
         "epochs_run": len(result.history.get("loss", [])),
         "stopped_early": result.stopped_early,

@@ -1,0 +1,91 @@
+"""The course's evaluation figures: confusion matrix, training curves, regression fit."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from dlworkflow.figures import plt
+
+ANNOTATE_UP_TO = 30  # classes; beyond this the cells are too small to read
+
+
+def confusion_matrix_figure(counts: np.ndarray, class_names: list[str]) -> Figure:
+    """Seed 000's ``plot_confusion_matrix``: "count (pct%)" per cell, row-normalised colour."""
+    counts = np.asarray(counts)
+    totals = counts.sum(axis=1, keepdims=True)
+    percent = np.divide(100.0 * counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+    size = len(class_names)
+    side = min(max(6.0, 0.6 * size), 22.0)
+    figure, axis = plt.subplots(figsize=(side, side * 0.9))
+    image = axis.imshow(percent, cmap="Blues", vmin=0, vmax=100)
+    figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04, label="% of the actual class")
+    axis.set_xticks(
+        range(size), class_names, rotation=90 if size > 10 else 0, fontsize=max(4, 10 - size // 15)
+    )
+    axis.set_yticks(range(size), class_names, fontsize=max(4, 10 - size // 15))
+    axis.set_xlabel("predicted label")
+    axis.set_ylabel("true label")
+    axis.set_title("confusion matrix")
+    if size <= ANNOTATE_UP_TO:
+        for row in range(size):
+            for column in range(size):
+                dark = percent[row, column] > 50
+                axis.text(
+                    column,
+                    row,
+                    f"{counts[row, column]}\n({percent[row, column]:.1f}%)",
+                    ha="center",
+                    va="center",
+                    fontsize=8 if size <= 12 else 6,
+                    color="white" if dark else "black",
+                )
+    return figure
+
+
+def training_curves_figure(history: dict[str, list[float]], best_epoch: int | None) -> Figure:
+    """Loss and the first metric, train dashed against validation solid; LR if it changed."""
+    metric = next(
+        (k for k in history if k not in ("loss", "lr") and not k.startswith("val_")), None
+    )
+    lr = history.get("lr", [])
+    panels = ["loss"] + ([metric] if metric else []) + (["lr"] if len(set(lr)) > 1 else [])
+    figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    epochs = np.arange(1, len(history.get("loss", [])) + 1)
+    for axis, name in zip(axes[0], panels, strict=True):
+        if name == "lr":
+            axis.plot(epochs, lr, color="tab:purple")
+            axis.set_yscale("log")
+            axis.set_ylabel("learning rate")
+        else:
+            axis.plot(epochs, history[name], "--", label=f"train {name}")
+            if f"val_{name}" in history:
+                axis.plot(epochs, history[f"val_{name}"], label=f"validation {name}")
+            axis.set_ylabel(name)
+        if best_epoch:
+            axis.axvline(best_epoch, color="gray", linestyle=":", label=f"best epoch {best_epoch}")
+        axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axis.set_title(name)
+        axis.legend()
+    return figure
+
+
+def regression_figure(y_true: np.ndarray, y_pred: np.ndarray) -> Figure:
+    """Actual against predicted with the y = x line, and residuals against predicted."""
+    y_true, y_pred = np.ravel(y_true), np.ravel(y_pred)
+    figure, (fit, residual) = plt.subplots(1, 2, figsize=(11, 4.5))
+    fit.scatter(y_true, y_pred, s=14, alpha=0.7)
+    low, high = float(min(y_true.min(), y_pred.min())), float(max(y_true.max(), y_pred.max()))
+    fit.plot([low, high], [low, high], color="tab:red", label="y = x")
+    fit.set_xlabel("actual")
+    fit.set_ylabel("predicted")
+    fit.set_title("actual vs predicted")
+    fit.legend()
+    residual.scatter(y_pred, y_true - y_pred, s=14, alpha=0.7)
+    residual.axhline(0, color="tab:red")
+    residual.set_xlabel("predicted")
+    residual.set_ylabel("actual − predicted")
+    residual.set_title("residuals")
+    return figure
