@@ -55,6 +55,40 @@ def run_command(
     if report_text:
         out.print(report_text, highlight=False)
     out.print(f"run folder: {result.folder}")
+    out.print(f"report: {result.folder / 'report.html'}")
+
+
+@app.command("report")
+def report_command(
+    run_folder: Annotated[Path, typer.Argument(help="A finished run folder.")],
+) -> None:
+    """(Re)build report.html from a run folder alone."""
+    with _backend():
+        from dlworkflow.report import build_report
+
+        path = build_report(run_folder)
+    out.print(f"report: {path}")
+
+
+@app.command("evaluate")
+def evaluate_command(
+    run_folder: Annotated[Path, typer.Argument(help="A finished run folder.")],
+    data: Annotated[str, typer.Option("--data", help="Another dataset: a name, folder:, csv:.")],
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="Source option KEY=VALUE (YAML value)."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Stratified subset of N samples.")] = None,
+) -> None:
+    """Evaluate a run's model on another dataset; adds a section to its report."""
+    spec = {"source": data, "options": _parse_options(option), "limit": limit}
+    with _backend():
+        from dlworkflow.experiments.evaluate_run import evaluate_run
+
+        result = evaluate_run(run_folder, spec)
+    evaluation = result["evaluation"]
+    out.print(evaluation.get("report_text") or evaluation, highlight=False)
+    out.print(f"report: {run_folder / 'report.html'}")
 
 
 @app.command("data")
@@ -70,19 +104,10 @@ def data_command(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Figure folder.")] = None,
 ) -> None:
     """Survey a dataset: shapes, value range, class counts, and figures."""
-    import yaml
-
     from dlworkflow.data import load_dataset
     from dlworkflow.data.survey import survey, survey_figures
-    from dlworkflow.errors import BadInput
 
-    options = {}
-    for item in option or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise BadInput(f"--option: '{item}' is not KEY=VALUE")
-        options[key] = yaml.safe_load(value)
-    dataset = load_dataset({"source": source, "options": options, "limit": limit})
+    dataset = load_dataset({"source": source, "options": _parse_options(option), "limit": limit})
     summary = survey(dataset)
     table = Table(title=f"{dataset.name} ({dataset.task}, {dataset.kind})")
     for column in ("split", "size", "x shape", "dtype", "min", "max", "mean", "std"):
@@ -113,6 +138,20 @@ def data_command(
     folder = out_dir or Path("runs") / f"data-{dataset.name}"
     for path in survey_figures(dataset, folder):
         out.print(f"figure: {path}")
+
+
+def _parse_options(items: list[str] | None) -> dict:
+    import yaml
+
+    from dlworkflow.errors import BadInput
+
+    options = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise BadInput(f"--option: '{item}' is not KEY=VALUE")
+        options[key] = yaml.safe_load(value)
+    return options
 
 
 @contextmanager

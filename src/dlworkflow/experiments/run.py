@@ -19,6 +19,7 @@ from rich.console import Console
 from dlworkflow.atomic import write_json, write_npz, write_text, write_with
 from dlworkflow.config import ExperimentConfig, load_config
 from dlworkflow.data import Dataset, encode_labels, load_dataset
+from dlworkflow.data.survey import survey_figures
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import evaluate_predictions, save_training_curves
 from dlworkflow.experiments.environment import describe_environment
@@ -30,6 +31,7 @@ from dlworkflow.models import (
     output_activation,
     output_units,
 )
+from dlworkflow.report import build_report
 from dlworkflow.train import CompilePlan, fit, plan_compile
 
 
@@ -100,6 +102,7 @@ def run(
         write_text(folder / "config.yaml", config_yaml)
         write_json(folder / "environment.json", describe_environment(config.seed))
         write_json(folder / "data.json", dataset.describe())
+        survey_figures(dataset, folder / "figures")
 
     def arrays(split) -> tuple[np.ndarray, np.ndarray]:
         x = dataset.preprocessing.apply(split.x)
@@ -146,6 +149,7 @@ def run(
     }
     shutil.rmtree(folder / "checkpoints", ignore_errors=True)
     write_json(folder / COMPLETE_MARKER, metrics)
+    build_report(folder)
     return Run(folder, config, dataset, model, result.history, metrics)
 
 

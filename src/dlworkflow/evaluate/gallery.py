@@ -1,0 +1,89 @@
+"""The most confidently wrong predictions, as pictures.
+
+Looking at the images a model gets most wrong is the quickest way to find label
+noise, ambiguous classes and what the model has actually learnt; the cross-entropy of
+the true class ranks them, so the worst mistakes come first.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from dlworkflow.evaluate.classification import predicted_labels
+from dlworkflow.figures import plt
+
+EPSILON = 1e-7  # the floor Keras puts under probabilities in its cross-entropy
+
+
+def highest_loss_indices(y_true: np.ndarray, y_prob: np.ndarray, count: int = 16) -> np.ndarray:
+    """Indices of misclassified samples, highest cross-entropy of the true class first."""
+    y_true = np.asarray(y_true).astype(np.int64).reshape(-1)
+    probabilities = _class_probabilities(y_prob)
+    wrong = np.flatnonzero(predicted_labels(y_prob) != y_true)
+    true_probability = probabilities[wrong, y_true[wrong]]
+    loss = -np.log(np.clip(true_probability, EPSILON, 1.0))
+    return wrong[np.argsort(-loss, kind="stable")][:count]
+
+
+def misclassified_gallery_figure(
+    images: np.ndarray,
+    y_true: np.ndarray,
+    y_prob: np.ndarray,
+    class_names: list[str],
+    count: int = 16,
+) -> Figure | None:
+    """A grid of the highest-loss mistakes titled "true X / pred Y (p=0.87)"; None if none."""
+    indices = highest_loss_indices(y_true, y_prob, count)
+    if len(indices) == 0:
+        return None
+    y_true = np.asarray(y_true).astype(np.int64).reshape(-1)
+    probabilities = _class_probabilities(y_prob)
+    predicted = predicted_labels(y_prob)
+    columns = math.ceil(math.sqrt(len(indices)))
+    rows = math.ceil(len(indices) / columns)
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(2.4 * columns, 2.5 * rows + 0.4), squeeze=False
+    )
+    for axis in axes.flat:
+        axis.axis("off")
+    for axis, index in zip(axes.flat, indices, strict=False):
+        image = np.asarray(images[index])
+        if image.ndim == 2 or image.shape[-1] == 1:
+            grey = image.reshape(image.shape[:2])
+            limits = {"vmin": 0, "vmax": 255} if grey.dtype == np.uint8 else {}
+            axis.imshow(grey, cmap="gray", **limits)
+        else:
+            axis.imshow(_rgb_for_display(image))
+        guess = predicted[index]
+        axis.set_title(
+            f"true {class_names[y_true[index]]} / pred {class_names[guess]} "
+            f"(p={probabilities[index, guess]:.2f})",
+            fontsize=7,
+        )
+    wrong = int(np.sum(predicted != y_true))
+    figure.suptitle(f"the {len(indices)} highest-loss mistakes of {wrong} misclassified")
+    figure.tight_layout()
+    return figure
+
+
+def _class_probabilities(y_prob: np.ndarray) -> np.ndarray:
+    """One column per class, also for a single sigmoid column (P(0) = 1 - P(1))."""
+    y_prob = np.asarray(y_prob, np.float64)
+    if y_prob.ndim == 1 or y_prob.shape[1] == 1:
+        positive = y_prob.reshape(-1)
+        return np.column_stack([1.0 - positive, positive])
+    return y_prob
+
+
+def _rgb_for_display(image: np.ndarray) -> np.ndarray:
+    """uint8 as is; floats stretched into [0, 1] (imshow clips RGB floats otherwise)."""
+    if image.dtype == np.uint8:
+        return image
+    image = image.astype(np.float64)
+    low, high = image.min(), image.max()
+    if low >= 0.0 and high <= 1.0:
+        return image
+    return (image - low) / (high - low) if high > low else np.zeros_like(image)

@@ -1,0 +1,64 @@
+"""``dlw evaluate``: a finished run's model on another dataset, as a new report section."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dlworkflow.atomic import write_json
+from dlworkflow.data import DataSpec, Preprocessing, load_dataset
+from dlworkflow.errors import BadInput
+from dlworkflow.evaluate.evaluation import evaluate_predictions
+from dlworkflow.report import build_report, read_run
+
+
+def evaluate_run(folder: str | Path, data: DataSpec | dict[str, Any] | str) -> dict:
+    """Evaluate ``folder``'s model on ``data`` (its own test set, else every sample).
+
+    The run's recorded preprocessing is replayed on the new inputs, so the model sees
+    what it saw in training. Results go to ``evaluations/<source>/`` and the report.
+    """
+    import keras
+
+    record = read_run(folder)
+    if isinstance(data, DataSpec):
+        data = data.model_dump()
+    elif isinstance(data, str):
+        data = {"source": data}
+    dataset = load_dataset({**data, "split": {"val": 0.0, "test": 0.0}})
+    source = str(data.get("source", "data"))
+    split = dataset.test if dataset.own_test_set else dataset.train
+    expected = tuple(record.data["input_shape"])
+    if dataset.input_shape != expected:
+        raise BadInput(
+            f"--data: inputs of shape {dataset.input_shape} do not fit the run's model, trained "
+            f"on {expected}; resize the images (e.g. -o image_size=[{expected[0]},{expected[1]}])"
+            if len(expected) == 3
+            else f"--data: inputs of shape {dataset.input_shape} do not fit the run's {expected}"
+        )
+    if dataset.task != record.data["task"] and {dataset.task, record.data["task"]} != {
+        "binary",
+        "multiclass",
+    }:
+        raise BadInput(
+            f"--data: a {dataset.task} dataset cannot evaluate a {record.data['task']} model"
+        )
+    dataset.class_names = dataset.class_names or record.data["class_names"]
+    if len(dataset.class_names) != len(record.data["class_names"]):
+        raise BadInput(
+            f"--data: {len(dataset.class_names)} classes, but the model was trained on "
+            f"{len(record.data['class_names'])}"
+        )
+    preprocessing = Preprocessing.from_dict(record.data["preprocessing"])
+    model = keras.models.load_model(record.folder / "model.keras", compile=False)
+    y_prob = model.predict(preprocessing.apply(split.x), batch_size=256, verbose=0)
+    key = re.sub(r"[^A-Za-z0-9._-]+", "_", source).strip("_") or "data"
+    target = record.folder / "evaluations" / key
+    evaluation = evaluate_predictions(dataset, split.y, np.asarray(y_prob), target / "figures")
+    result = {"source": source, "samples": len(split), "evaluation": evaluation}
+    write_json(target / "metrics.json", result)
+    build_report(record.folder)
+    return result

@@ -1,0 +1,84 @@
+"""Read a run folder back into plain data, naming any file that is missing or corrupt."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dlworkflow.errors import BadInput
+
+REQUIRED = ("config.yaml", "data.json", "environment.json", "history.csv", "metrics.json")
+
+
+@dataclass
+class RunRecord:
+    folder: Path
+    config: dict[str, Any]
+    data: dict[str, Any]
+    environment: dict[str, Any]
+    history: dict[str, list[float]]
+    metrics: dict[str, Any]
+    evaluations: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def figure(self, name: str) -> Path | None:
+        path = self.folder / "figures" / name
+        return path if path.is_file() else None
+
+
+def read_run(folder: str | Path) -> RunRecord:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BadInput(f"{folder}: run folder does not exist")
+    for name in REQUIRED:
+        if not (folder / name).is_file():
+            hint = " (the run did not finish; rerun it to resume)" if name == "metrics.json" else ""
+            raise BadInput(f"{folder / name}: missing from the run folder{hint}")
+    return RunRecord(
+        folder=folder,
+        config=_yaml(folder / "config.yaml"),
+        data=_json(folder / "data.json"),
+        environment=_json(folder / "environment.json"),
+        history=_history(folder / "history.csv"),
+        metrics=_json(folder / "metrics.json"),
+        evaluations={
+            path.parent.name: _json(path)
+            for path in sorted((folder / "evaluations").glob("*/metrics.json"))
+        },
+    )
+
+
+def _json(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise BadInput(f"{path}: corrupt JSON ({error})") from None
+    if not isinstance(value, dict):
+        raise BadInput(f"{path}: expected a JSON object")
+    return value
+
+
+def _yaml(path: Path) -> dict[str, Any]:
+    try:
+        value = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise BadInput(f"{path}: corrupt YAML ({str(error).splitlines()[0]})") from None
+    if not isinstance(value, dict):
+        raise BadInput(f"{path}: expected a mapping")
+    return value
+
+
+def _history(path: Path) -> dict[str, list[float]]:
+    try:
+        rows = list(csv.DictReader(path.open(encoding="utf-8")))
+        return {
+            name: [float(row[name]) for row in rows]
+            for name in (rows[0] if rows else {})
+            if name != "epoch"
+        }
+    except (ValueError, TypeError, KeyError) as error:
+        raise BadInput(f"{path}: corrupt history ({error})") from None
