@@ -8,6 +8,8 @@ import dlworkflow
 from dlworkflow.config import load_config
 from dlworkflow.experiments import prepare
 
+from .html_parse import ReportPage
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 EXPECTED_PARAMS = {
@@ -32,6 +34,14 @@ def test_binary_circles_model_9_learns(tmp_path: Path):
     run = dlworkflow.run(EXAMPLES / "binary_circles.yaml", runs_dir=tmp_path)
     assert run.dataset.task == "binary"
     assert run.metrics["accuracy"] >= 0.9  # the tutorial's model_9 reaches ~99 %
+    evaluation = run.metrics["evaluation"]
+    page = ReportPage((run.folder / "report.html").read_text(encoding="utf-8"))
+    outcome = page.table("binary-outcome")
+    assert outcome[1][1:] == [f"TN {evaluation['tn']}", f"FP {evaluation['fp']}"]
+    assert outcome[2][1:] == [f"FN {evaluation['fn']}", f"TP {evaluation['tp']}"]
+    figures = {p.name for p in (run.folder / "figures").iterdir()}
+    assert {"decision_boundary.svg", "roc_pr.svg", "threshold.svg", "scatter.svg"} <= figures
+    assert page.svg_count >= 7 and page.external == []
 
 
 def test_reference_cnn_on_a_slice_of_mnist(tmp_path: Path):

@@ -7,6 +7,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from dlworkflow.figures import plt
+from dlworkflow.train.checkpoints import BOOKKEEPING
 
 ANNOTATE_UP_TO = 30  # classes; beyond this the cells are too small to read
 
@@ -47,7 +48,7 @@ def confusion_matrix_figure(counts: np.ndarray, class_names: list[str]) -> Figur
 def training_curves_figure(history: dict[str, list[float]], best_epoch: int | None) -> Figure:
     """Loss and the first metric, train dashed against validation solid; LR if it changed."""
     metric = next(
-        (k for k in history if k not in ("loss", "lr") and not k.startswith("val_")), None
+        (k for k in history if k not in ("loss", *BOOKKEEPING) and not k.startswith("val_")), None
     )
     lr = history.get("lr", [])
     panels = ["loss"] + ([metric] if metric else []) + (["lr"] if len(set(lr)) > 1 else [])

@@ -12,6 +12,7 @@ from dlworkflow.atomic import write_json
 from dlworkflow.data import DataSpec, Preprocessing, load_dataset
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import evaluate_predictions
+from dlworkflow.experiments.run import predict_with
 from dlworkflow.report import build_report, read_run
 
 
@@ -52,12 +53,15 @@ def evaluate_run(folder: str | Path, data: DataSpec | dict[str, Any] | str) -> d
             f"--data: {len(dataset.class_names)} classes, but the model was trained on "
             f"{len(record.data['class_names'])}"
         )
-    preprocessing = Preprocessing.from_dict(record.data["preprocessing"])
+    dataset.preprocessing = Preprocessing.from_dict(record.data["preprocessing"])  # the run's
     model = keras.models.load_model(record.folder / "model.keras", compile=False)
-    y_prob = model.predict(preprocessing.apply(split.x), batch_size=256, verbose=0)
+    predict = predict_with(model)
+    y_prob = predict(dataset.preprocessing.apply(split.x))
     key = re.sub(r"[^A-Za-z0-9._-]+", "_", source).strip("_") or "data"
     target = record.folder / "evaluations" / key
-    evaluation = evaluate_predictions(dataset, split.y, np.asarray(y_prob), target / "figures")
+    evaluation = evaluate_predictions(
+        dataset, split, np.asarray(y_prob), target / "figures", predict
+    )
     result = {"source": source, "samples": len(split), "evaluation": evaluation}
     write_json(target / "metrics.json", result)
     build_report(record.folder)

@@ -134,7 +134,7 @@ def run(
     y_prob = model.predict(x_eval, batch_size=config.train.batch_size, verbose=0)
     write_npz(folder / "predictions.npz", y_true=split.y, y_prob=y_prob)
     figures = folder / "figures"
-    evaluation = evaluate_predictions(dataset, split.y, y_prob, figures)
+    evaluation = evaluate_predictions(dataset, split, y_prob, figures, predict_with(model))
     save_training_curves(result.history, result.best_epoch, figures)
     metrics = {
         "split": split_name,
@@ -151,6 +151,11 @@ def run(
     write_json(folder / COMPLETE_MARKER, metrics)
     build_report(folder)
     return Run(folder, config, dataset, model, result.history, metrics)
+
+
+def predict_with(model: keras.Model):
+    """A batch-friendly predict for figures that query many points (decision boundaries)."""
+    return lambda x: model.predict(x, batch_size=8192, verbose=0)
 
 
 def _wants_flat_input(config: ExperimentConfig, dataset: Dataset) -> bool:

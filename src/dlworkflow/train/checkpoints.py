@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import math
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import keras
 from dlworkflow.atomic import write_bytes, write_json, write_text, write_with
 
 STATE, LAST, BEST = "state.json", "last.keras", "best.keras"
+BOOKKEEPING = ("lr", "epoch_seconds")  # history columns that are not model metrics
 
 
 @dataclass
@@ -47,7 +49,12 @@ def monitor_mode(monitor: str) -> str:
 
 
 class RunRecorder(keras.callbacks.Callback):
-    """Adds ``lr`` to the logs and writes history, best and last models, and state."""
+    """Adds ``lr`` and ``epoch_seconds`` to the logs, stops on a non-finite loss, and
+    writes history, best and last models, and state.
+
+    Checking the loss once per epoch instead of per batch (as TerminateOnNaN does)
+    keeps Keras' batch loop asynchronous, which matters on a GPU.
+    """
 
     def __init__(
         self,
@@ -64,9 +71,15 @@ class RunRecorder(keras.callbacks.Callback):
         self.mode = monitor_mode(monitor)
         self.early_stopping = early_stopping
 
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        self._epoch_started = time.perf_counter()
+
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         logs = logs if logs is not None else {}
         logs["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        logs["epoch_seconds"] = time.perf_counter() - self._epoch_started
+        if not math.isfinite(float(logs.get("loss", 0.0))):
+            self.model.stop_training = True
         for name, value in logs.items():
             self.state.history.setdefault(name, []).append(float(value))
         self.state.epochs_done = epoch + 1

@@ -70,7 +70,6 @@ def fit(
             mode=monitor_mode(es.monitor),
         )
     callbacks: list[keras.callbacks.Callback] = [
-        keras.callbacks.TerminateOnNaN(),
         RunRecorder(run_folder, state, spec.checkpoint.monitor, early_stopping),
     ]
     if early_stopping is not None:

@@ -8,6 +8,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 
 class EpochProgress(keras.callbacks.Callback):
+    # Only the batch index is used and Rich's Progress is thread-safe, so Keras may call
+    # on_train_batch_end from its async dispatcher instead of syncing every step.
+    async_safe = True
+
     def __init__(self, epochs: int, steps: int, console: Console | None = None) -> None:
         super().__init__()
         self.epochs, self.steps = epochs, steps
@@ -50,7 +54,10 @@ class EpochProgress(keras.callbacks.Callback):
 
 
 def format_logs(logs: dict[str, float]) -> str:
-    return "  ".join(
-        f"{name} {value:.3g}" if name == "lr" else f"{name} {value:.4f}"
-        for name, value in logs.items()
-    )
+    parts = []
+    for name, value in logs.items():
+        if name == "epoch_seconds":
+            parts.append(f"{value:.1f}s")
+        else:
+            parts.append(f"{name} {value:.3g}" if name == "lr" else f"{name} {value:.4f}")
+    return "  ".join(parts)
