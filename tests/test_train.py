@@ -68,6 +68,8 @@ def test_run_folder_contract(tmp_path: Path):
     assert sorted(p.name for p in (run.folder / "figures").iterdir()) == [
         "class_distribution.svg",
         "confusion_matrix.svg",
+        "misclassified.png",
+        "roc_ovr.svg",
         "samples.png",
         "training_curves.svg",
     ]
