@@ -32,12 +32,13 @@ def image_folder(tmp_path: Path) -> Path:
     return root
 
 
-def run_dlw(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """The real console script, in a fresh process."""
+def run_dlw(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The real console script, in a fresh process (``env`` replaces variables)."""
     return subprocess.run(
         [sys.executable, "-c", "from dlworkflow.cli import main; main()", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=600,
+        env={**os.environ, **(env or {})},
     )

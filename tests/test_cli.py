@@ -89,3 +89,31 @@ def test_usage_errors_exit_2(tmp_path: Path):
     assert run_dlw("run", "--bogus", cwd=tmp_path).returncode == 2
     assert run_dlw("data", "nosuchdata", cwd=tmp_path).returncode == 2
     assert run_dlw("data", "circles", "-o", "noise", cwd=tmp_path).returncode == 2
+
+
+def test_model_command_prints_the_table_and_draws(tmp_path: Path):
+    result = run_dlw("model", "alexnet", "--out", "drawings", "--csv", "alexnet.csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "62,378,344" in result.stdout
+    assert "96·(11·11·3+1) = 34,944" in result.stdout
+    drawings = {p.name for p in (tmp_path / "drawings").iterdir()}
+    assert drawings == {"architecture.svg", "model_graph.svg", "model_graph.png"}
+    assert (tmp_path / "alexnet.csv").read_text().count("\n") == 15  # header + 14 layers
+
+
+def test_model_command_without_graphviz_still_writes_the_rest(tmp_path: Path):
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    result = run_dlw("model", "notes_cnn", "--out", "d", cwd=tmp_path, env={"PATH": str(empty)})
+    assert result.returncode == 0, result.stderr
+    assert "apt-get install graphviz" in result.stderr
+    assert {p.name for p in (tmp_path / "d").iterdir()} == {"architecture.svg"}
+
+
+def test_model_command_bad_targets(tmp_path: Path):
+    result = run_dlw("model", "resnet9", cwd=tmp_path)
+    assert result.returncode == 2 and "not a .keras file, a .yaml config or a zoo model" in (
+        result.stderr
+    )
+    assert run_dlw("model", "lenet5", "--input-shape", "8,8", cwd=tmp_path).returncode == 2
+    assert run_dlw("model", "x.keras", cwd=tmp_path).returncode == 2

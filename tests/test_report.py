@@ -35,7 +35,9 @@ def test_report_sections_follow_the_workflow(digits_run):
     page = page_of(digits_run.folder)
     assert page.sections == ["data", "model", "training", "evaluation", "environment"]
     assert page.external == []  # self-contained: opens offline from disk
-    assert page.svg_count >= 3 and page.png_count >= 1  # distribution, curves, matrix; samples
+    assert page.svg_count >= 5 and page.png_count >= 1  # distribution, curves, matrix; samples
+    figures = {p.name for p in (digits_run.folder / "figures").iterdir()}
+    assert {"architecture.svg", "model_graph.svg", "model_graph.png"} <= figures
 
 
 def test_report_tables_hold_the_run_numbers(digits_run):
@@ -49,7 +51,9 @@ def test_report_tables_hold_the_run_numbers(digits_run):
         assert float(rows[name][2]) == pytest.approx(report[name]["f1-score"], abs=5e-5)
     layers = page.table("layers")
     assert len(layers) == 1 + len(digits_run.model.layers) + 3  # header, layers, totals
-    assert layers[-3][-2] == f"{digits_run.model.count_params():,}"
+    assert layers[-3][:2] == ["total", f"{digits_run.model.count_params():,}"]
+    formulas = {row[0]: row[1:] for row in page.table("formulas")[1:]}
+    assert formulas["output"] == ["32·10+10 = 330", "✓"]
     history = page.table("history")
     assert len(history) == 1 + metrics["epochs_run"]
     splits = {row[0]: row[1] for row in page.table("splits")[1:]}

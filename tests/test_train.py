@@ -66,9 +66,12 @@ def test_run_folder_contract(tmp_path: Path):
     assert metrics["split"] == "test" and 0 <= metrics["accuracy"] <= 1
     assert metrics["evaluation"]["accuracy"] == pytest.approx(metrics["accuracy"], abs=1e-6)
     assert sorted(p.name for p in (run.folder / "figures").iterdir()) == [
+        "architecture.svg",
         "class_distribution.svg",
         "confusion_matrix.svg",
         "misclassified.png",
+        "model_graph.png",
+        "model_graph.svg",
         "roc_ovr.svg",
         "samples.png",
         "training_curves.svg",

@@ -18,7 +18,7 @@ app = typer.Typer(
     help="Carry a Keras model through the deep-learning workflow, step by step.",
 )
 console = Console(stderr=True)
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 160)  # wide tables stay whole in files
 _debug = False
 
 
@@ -68,6 +68,52 @@ def report_command(
 
         path = build_report(run_folder)
     out.print(f"report: {path}")
+
+
+@app.command("model")
+def model_command(
+    target: Annotated[str, typer.Argument(help="CONFIG.yaml, model.keras or a zoo name.")],
+    input_shape: Annotated[
+        str | None, typer.Option("--input-shape", help="For a zoo name, e.g. 28,28,1.")
+    ] = None,
+    classes: Annotated[int | None, typer.Option(help="For a zoo name: output classes.")] = None,
+    expand: Annotated[bool, typer.Option(help="Open nested models into their layers.")] = False,
+    rankdir: Annotated[str, typer.Option(help="Graph direction: TB or LR.")] = "TB",
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Drawing folder.")] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Also write the table.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the table.")] = None,
+) -> None:
+    """The layer table with filter size / stride and the hand formulas, plus drawings."""
+    from dlworkflow.errors import BadInput
+
+    if rankdir not in ("TB", "LR"):
+        raise BadInput(f"--rankdir: '{rankdir}' is not TB or LR")
+    shape = None
+    if input_shape:
+        try:
+            shape = tuple(int(v) for v in input_shape.split(","))
+        except ValueError:
+            raise BadInput(f"--input-shape: '{input_shape}' is not like 28,28,1") from None
+    with _backend():
+        from dlworkflow.models.picture import save_drawings
+        from dlworkflow.models.resolve import resolve_model
+        from dlworkflow.models.summary import layer_table, param_totals
+        from dlworkflow.models.table import formula_table, rich_table, write_csv, write_json
+
+        model = resolve_model(target, shape, classes)
+        rows, totals = layer_table(model, expand_nested=expand), param_totals(model)
+        out.print(rich_table(rows, totals, title=model.name))
+        out.print(formula_table(rows))
+        if csv_path:
+            out.print(f"table: {write_csv(rows, csv_path)}")
+        if json_path:
+            out.print(f"table: {write_json(rows, totals, json_path)}")
+        folder = out_dir or Path("runs") / f"model-{model.name}"
+        written, warning = save_drawings(model, folder, rankdir, expand)
+    for path in written:
+        out.print(f"drawing: {path}")
+    if warning:
+        console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True, highlight=False)
 
 
 @app.command("evaluate")

@@ -31,6 +31,7 @@ from dlworkflow.models import (
     output_activation,
     output_units,
 )
+from dlworkflow.models.picture import save_drawings
 from dlworkflow.report import build_report
 from dlworkflow.train import CompilePlan, fit, plan_compile
 
@@ -125,6 +126,9 @@ def run(
     )
     model = result.model
     write_with(folder / "model.keras", model.save)
+    _, graph_warning = save_drawings(model, folder / "figures")
+    if graph_warning:
+        console.print(f"[yellow]warning:[/yellow] {graph_warning}", soft_wrap=True)
 
     split_name, split = _evaluation_split(dataset)
     x_eval, y_eval = arrays(split)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any
 
 import keras
@@ -48,13 +49,24 @@ def build_from_layers(
         try:
             model.add(layer)
         except (ValueError, TypeError) as error:
-            first_line = str(error).strip().splitlines()[0]
             raise BadInput(
                 f"model.layers[{index}] ({type(layer).__name__}): does not fit its input "
-                f"shape {shape}: {first_line}"
+                f"shape {shape}: {keras_reason(error)}"
             ) from None
         shape = tuple(layer.output.shape)
     return model
+
+
+def keras_reason(error: Exception) -> str:
+    """The line of a Keras error that says what is wrong, without terminal colours.
+
+    Keras wraps layer errors as "Exception encountered when calling X.call()." followed
+    by the real reason a few lines down.
+    """
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(error).splitlines()]
+    lines = [line for line in lines if line]
+    useful = [line for line in lines if not line.startswith("Exception encountered")]
+    return (useful or lines or [type(error).__name__])[0]
 
 
 def _model_name(name: str) -> str:

@@ -15,6 +15,7 @@ import keras
 from keras import layers
 
 from dlworkflow.errors import BadInput
+from dlworkflow.models.builder import keras_reason
 from dlworkflow.models.head import Head
 
 
@@ -194,7 +195,7 @@ def build_zoo(
     try:
         return builder(input_shape, head, **options)
     except ValueError as error:
-        first_line = str(error).strip().splitlines()[0]
         raise BadInput(
-            f"model.zoo: '{name}' cannot be built for input shape {input_shape}: {first_line}"
+            f"model.zoo: '{name}' cannot be built for input shape {input_shape}: "
+            f"{keras_reason(error)}"
         ) from None

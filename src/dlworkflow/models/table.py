@@ -1,0 +1,97 @@
+"""The layer table for people (Rich, in the terminal) and for programs (CSV, JSON).
+
+Rows and totals come from :mod:`dlworkflow.models.summary`; this module only lays
+them out, so the terminal, the files and the report show the same numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from rich.table import Table
+
+from dlworkflow.atomic import write_text
+
+
+def rich_table(rows: list[dict], totals: dict, title: str | None = None) -> Table:
+    """The course's table: type, output size, filter size / stride, params, with totals."""
+    table = Table(title=title, show_footer=True, footer_style="bold")
+    table.add_column("Layer", footer="Total")
+    table.add_column("Type")
+    table.add_column("Input", justify="right")
+    table.add_column("Output", justify="right")
+    table.add_column("Filter / Stride", justify="center")
+    table.add_column("Padding")
+    table.add_column("Activation")
+    table.add_column("Params", justify="right", footer=_totals_text(totals))
+    table.add_column("Mult-adds", justify="right", footer=_count(totals["macs"]))
+    for row in rows:
+        window = f"{row['kernel']} / {row['stride']}" if row["kernel"] else ""
+        frozen = row["params"] and not row["trainable"]
+        params = f"{row['params']:,}" + (" (frozen)" if frozen else "")
+        table.add_row(
+            "  " * row["depth"] + row["name"].rsplit("/", 1)[-1],  # indented under its model
+            row["type"],
+            row["input_shape"],
+            row["output_shape"],
+            window,
+            row["padding"],
+            row["activation"],
+            params,
+            _count(row["macs"]),
+        )
+    activations = totals["activations_mb"]
+    table.caption = (
+        f"weights {totals['weights_mb']:.2f} MB, activations "
+        f"{'?' if activations is None else f'{activations:.2f}'} MB per sample (float32)"
+    )
+    return table
+
+
+def formula_table(rows: list[dict]) -> Table:
+    """Each conv, pooling and dense layer computed by hand, with Keras' disagreements."""
+    table = Table(title="Computed by hand")
+    table.add_column("Layer")
+    table.add_column("(W−F+2P)/S+1 → output; K·(F·F·D+1) or N·M+M")
+    table.add_column("Check")
+    for row in rows:
+        if row["formula"]:
+            check = f"[yellow]⚠ {row['formula_note']}[/]" if row["formula_flag"] else "[green]✓[/]"
+            table.add_row(row["name"], row["formula"], check)
+    return table
+
+
+def write_csv(rows: list[dict], path: str | Path) -> Path:
+    """One line per row, columns in the rows' key order (totals belong to the JSON)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return write_text(path, buffer.getvalue())
+
+
+def write_json(rows: list[dict], totals: dict, path: str | Path) -> Path:
+    """``{"layers": rows, "totals": totals}``; reads back equal to what was written."""
+    return write_text(
+        path, json.dumps({"layers": rows, "totals": totals}, indent=2, ensure_ascii=False) + "\n"
+    )
+
+
+def _totals_text(totals: dict) -> str:
+    text = f"{totals['total']:,}"
+    if totals["non_trainable"]:
+        text += f"\n{totals['trainable']:,} trainable\n{totals['non_trainable']:,} frozen"
+    return text
+
+
+def _count(value: int | None) -> str:
+    """Multiply-adds in the units people quote them in (1.14 G, 215.4 M)."""
+    if value is None:
+        return "?"
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if value >= size:
+            return f"{value / size:.2f} {unit}"
+    return str(value) if value else ""
