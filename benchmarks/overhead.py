@@ -42,7 +42,6 @@ import numpy as np
 import yaml
 
 import dlworkflow
-from dlworkflow.data import encode_labels
 from dlworkflow.experiments import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,13 +98,8 @@ def make_config(epochs: int, limit: int) -> dict[str, Any]:
 def time_bare(config: dict[str, Any]) -> Timing:
     """``fit`` exactly as dlworkflow calls it, minus its callbacks."""
     prepared = prepare(dlworkflow.load_config(config))
-    dataset, plan, spec = prepared.dataset, prepared.plan, prepared.config.train
-
-    def arrays(split: Any) -> tuple[np.ndarray, np.ndarray]:
-        x = dataset.preprocessing.apply(split.x)
-        return x, encode_labels(split.y, dataset.num_classes, plan.one_hot)
-
-    (x, y), validation = arrays(dataset.train), arrays(dataset.val)
+    dataset, spec = prepared.dataset, prepared.config.train
+    (x, y), validation = prepared.arrays(dataset.train), prepared.arrays(dataset.val)
     keras.utils.set_random_seed(prepared.config.seed)  # as dlworkflow's fit does
     clock = EpochClock()
     started = time.perf_counter()

@@ -117,3 +117,12 @@ def test_model_command_bad_targets(tmp_path: Path):
     )
     assert run_dlw("model", "lenet5", "--input-shape", "8,8", cwd=tmp_path).returncode == 2
     assert run_dlw("model", "x.keras", cwd=tmp_path).returncode == 2
+
+
+def test_lr_find_prints_suggestions_and_draws(tmp_path: Path):
+    path = write(tmp_path, {"name": "lr", "data": {"source": "digits"}, "model": "mlp"})
+    result = run_dlw("lr-find", path, "--out", "lr", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "recommended:" in result.stdout and "minimum/10" in result.stdout
+    assert (tmp_path / "lr" / "lr_finder.svg").stat().st_size > 5000
+    assert run_dlw("lr-find", path, "--start", "1", "--end", "0.1", cwd=tmp_path).returncode == 2

@@ -60,6 +60,14 @@ def test_report_tables_hold_the_run_numbers(digits_run):
     assert splits["test"] == str(len(digits_run.dataset.test))
 
 
+def test_report_says_what_the_curves_mean(digits_run):
+    html = (digits_run.folder / "report.html").read_text(encoding="utf-8")
+    diagnostics = json.loads((digits_run.folder / "diagnostics.json").read_text())
+    assert 'id="learnability"' in html and "The model can learn" in html
+    for sentence in diagnostics["diagnosis"]["commentary"]:
+        assert sentence.replace("'", "&#39;") in html
+
+
 def test_rebuild_reads_only_the_folder(digits_run, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(digits_run.folder, copy)

@@ -44,6 +44,7 @@ def test_run_folder_contract(tmp_path: Path):
     assert names == [
         "config.yaml",
         "data.json",
+        "diagnostics.json",
         "environment.json",
         "figures",
         "history.csv",
@@ -76,6 +77,10 @@ def test_run_folder_contract(tmp_path: Path):
         "samples.png",
         "training_curves.svg",
     ]
+    diagnostics = json.loads((run.folder / "diagnostics.json").read_text())
+    assert diagnostics["learnability"]["passed"] is True
+    assert diagnostics["diagnosis"]["best_epoch"] == metrics["best_epoch"]
+    assert diagnostics["diagnosis"]["commentary"]
     predictions = np.load(run.folder / "predictions.npz")
     assert predictions["y_prob"].shape == (len(run.dataset.test), 10)
     assert np.allclose(predictions["y_prob"].sum(axis=1), 1, atol=1e-4)

@@ -70,6 +70,62 @@ def report_command(
     out.print(f"report: {path}")
 
 
+@app.command("lr-find")
+def lr_find_command(
+    config: Annotated[Path, typer.Argument(help="Experiment YAML.")],
+    start: Annotated[float, typer.Option(help="First learning rate.")] = 1e-7,
+    end: Annotated[float, typer.Option(help="Last learning rate.")] = 10.0,
+    steps: Annotated[int | None, typer.Option(help="Batches (default: up to one epoch).")] = None,
+    by_epoch: Annotated[
+        bool, typer.Option("--by-epoch", help="Seed 002's variant: 1e-4·10^(epoch/20).")
+    ] = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Figure folder.")] = None,
+) -> None:
+    """LR range test: loss against an exponentially growing learning rate, and suggestions."""
+    from dlworkflow.errors import BadInput
+
+    if not 0 < start < end:
+        raise BadInput(f"--start/--end: need 0 < start < end, got {start:g} and {end:g}")
+    with _backend():
+        from dlworkflow.config import load_config
+        from dlworkflow.experiments import prepare
+        from dlworkflow.figures import save_figure
+        from dlworkflow.train.lr_finder import find_lr, lr_finder_figure, lr_range_by_epoch
+
+        settings = load_config(config)
+        prepared = prepare(settings)
+        x, y = prepared.arrays(prepared.dataset.train)
+        batch, seed = settings.train.batch_size, settings.seed
+        if by_epoch:
+            result = lr_range_by_epoch(prepared.model, x, y, batch_size=batch, seed=seed)
+        else:
+            result = find_lr(
+                prepared.model,
+                x,
+                y,
+                batch_size=batch,
+                start_lr=start,
+                end_lr=end,
+                steps=steps,
+                seed=seed,
+            )
+        folder = out_dir or Path("runs") / f"lr-find-{settings.name}"
+        path = save_figure(lr_finder_figure(result), folder / "lr_finder.svg")
+    table = Table(
+        title=f"{settings.name}: LR range test, {len(result.lrs)} steps (per {result.unit})"
+    )
+    table.add_column("rule")
+    table.add_column("learning rate", justify="right")
+    for rule, value in result.suggestions.items():
+        table.add_row(rule, f"{value:.3g}")
+    out.print(table)
+    if result.recommended:
+        out.print(f"recommended: {result.recommended:.3g} ({result.rule})")
+    else:
+        out.print("no recommendation: the loss never fell by 10 %; keep compile.optimizer.lr")
+    out.print(f"figure: {path}")
+
+
 @app.command("model")
 def model_command(
     target: Annotated[str, typer.Argument(help="CONFIG.yaml, model.keras or a zoo name.")],

@@ -7,6 +7,7 @@ a half-written folder behind.
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +19,13 @@ from rich.console import Console
 
 from dlworkflow.atomic import write_json, write_npz, write_text, write_with
 from dlworkflow.config import ExperimentConfig, load_config
-from dlworkflow.data import Dataset, encode_labels, load_dataset
+from dlworkflow.data import Dataset, Split, encode_labels, load_dataset
 from dlworkflow.data.survey import survey_figures
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import evaluate_predictions, save_training_curves
 from dlworkflow.experiments.environment import describe_environment
 from dlworkflow.experiments.folders import COMPLETE_MARKER, choose_run_folder
+from dlworkflow.figures import save_figure
 from dlworkflow.models import (
     build_from_layers,
     build_zoo,
@@ -33,7 +35,11 @@ from dlworkflow.models import (
 )
 from dlworkflow.models.picture import save_drawings
 from dlworkflow.report import build_report
-from dlworkflow.train import CompilePlan, fit, plan_compile
+from dlworkflow.train import CompilePlan, TrainResult, fit, plan_compile
+from dlworkflow.train.diagnosis import diagnose
+from dlworkflow.train.learnability import check_learnability
+from dlworkflow.train.lr_finder import lr_finder_figure
+from dlworkflow.train.schedules import check_schedule, schedule_figure
 
 
 @dataclass
@@ -42,6 +48,14 @@ class Prepared:
     dataset: Dataset
     model: keras.Model
     plan: CompilePlan
+
+    def arrays(self, split: Split) -> tuple[np.ndarray, np.ndarray]:
+        """Model inputs and targets of a split, encoded as the compiled loss expects."""
+        dataset = self.dataset
+        x = dataset.preprocessing.apply(split.x)
+        if dataset.task == "regression":
+            return x, split.y
+        return x, encode_labels(split.y, dataset.num_classes, self.plan.one_hot)
 
 
 @dataclass
@@ -77,6 +91,8 @@ def prepare(config: ExperimentConfig) -> Prepared:
         output_activation(model),
     )
     _check_monitors(config, plan, has_validation=dataset.val is not None)
+    if config.train.lr != "auto":
+        check_schedule(config.train.schedule, config.train.lr or config.compile.optimizer.lr)
     plan.compile(model, config.compile)
     return Prepared(config, dataset, model, plan)
 
@@ -94,7 +110,7 @@ def run(
         prepared = prepare(config)
     except BadInput as error:
         raise BadInput(f"{origin}{error}") from None  # name the config file, too
-    dataset, plan = prepared.dataset, prepared.plan
+    dataset = prepared.dataset
     config_yaml = config.to_yaml()
     folder, resuming = choose_run_folder(Path(runs_dir), config.name, config_yaml)
     console.print(f"{'resuming' if resuming else 'run'} [bold]{folder}[/bold]")
@@ -105,25 +121,24 @@ def run(
         write_json(folder / "data.json", dataset.describe())
         survey_figures(dataset, folder / "figures")
 
-    def arrays(split) -> tuple[np.ndarray, np.ndarray]:
-        x = dataset.preprocessing.apply(split.x)
-        y = (
-            split.y
-            if dataset.task == "regression"
-            else encode_labels(split.y, dataset.num_classes, plan.one_hot)
-        )
-        return x, y
-
+    arrays = prepared.arrays
+    train = arrays(dataset.train)
     validation = arrays(dataset.val) if dataset.val is not None else None
-    result = fit(
-        prepared.model,
-        arrays(dataset.train),
-        validation,
-        config.train,
-        folder,
-        config.seed,
-        console,
-    )
+    learnability = _saved_learnability(folder) if resuming else None
+    if config.train.learnability and not resuming:
+        batch = min(64, len(train[0]))  # tiny tables (the course's CSVs) have fewer rows
+        learnability = check_learnability(prepared.model, *train, batch, seed=config.seed)
+        write_json(folder / "diagnostics.json", {"learnability": learnability})
+        colour = "green" if learnability["passed"] else "yellow"
+        console.print(
+            f"[{colour}]can it learn?[/{colour}] {learnability['verdict']}",
+            soft_wrap=True,
+            highlight=False,
+        )
+    result = fit(prepared.model, train, validation, config.train, folder, config.seed, console)
+    figures = folder / "figures"
+    diagnostics = _diagnostics(config, dataset, result, learnability, figures)
+    write_json(folder / "diagnostics.json", diagnostics)
     model = result.model
     write_with(folder / "model.keras", model.save)
     _, graph_warning = save_drawings(model, folder / "figures")
@@ -137,7 +152,6 @@ def run(
     )
     y_prob = model.predict(x_eval, batch_size=config.train.batch_size, verbose=0)
     write_npz(folder / "predictions.npz", y_true=split.y, y_prob=y_prob)
-    figures = folder / "figures"
     evaluation = evaluate_predictions(dataset, split, y_prob, figures, predict_with(model))
     save_training_curves(result.history, result.best_epoch, figures)
     metrics = {
@@ -155,6 +169,37 @@ def run(
     write_json(folder / COMPLETE_MARKER, metrics)
     build_report(folder)
     return Run(folder, config, dataset, model, result.history, metrics)
+
+
+def _saved_learnability(folder: Path) -> dict | None:
+    """A resumed run keeps the learnability check its first start made."""
+    path = folder / "diagnostics.json"
+    return json.loads(path.read_text()).get("learnability") if path.is_file() else None
+
+
+def _diagnostics(
+    config: ExperimentConfig,
+    dataset: Dataset,
+    result: TrainResult,
+    learnability: dict | None,
+    figures: Path,
+) -> dict:
+    """Steps 5–8 for the report: learnability, the LR chosen, curve diagnosis and advice."""
+    chance_error = None
+    if dataset.task != "regression":
+        counts = np.bincount(dataset.train.y, minlength=dataset.num_classes)
+        chance_error = 1 - counts.max() / counts.sum()
+    if result.lr_finder is not None:
+        save_figure(lr_finder_figure(result.lr_finder), figures / "lr_finder.svg")
+    if config.train.schedule.kind != "constant":
+        figure = schedule_figure(config.train.schedule, config.train.epochs, result.base_lr)
+        save_figure(figure, figures / "schedule.svg")
+    return {
+        "learnability": learnability,
+        "base_lr": result.base_lr,
+        "lr_finder": result.lr_finder.to_dict() if result.lr_finder else None,
+        "diagnosis": diagnose(result.history, chance_error=chance_error, config=config),
+    }
 
 
 def predict_with(model: keras.Model):

@@ -23,6 +23,7 @@ class RunRecord:
     environment: dict[str, Any]
     history: dict[str, list[float]]
     metrics: dict[str, Any]
+    diagnostics: dict[str, Any] = field(default_factory=dict)
     evaluations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def figure(self, name: str) -> Path | None:
@@ -45,6 +46,9 @@ def read_run(folder: str | Path) -> RunRecord:
         environment=_json(folder / "environment.json"),
         history=_history(folder / "history.csv"),
         metrics=_json(folder / "metrics.json"),
+        diagnostics=_json(folder / "diagnostics.json")
+        if (folder / "diagnostics.json").is_file()
+        else {},
         evaluations={
             path.parent.name: _json(path)
             for path in sorted((folder / "evaluations").glob("*/metrics.json"))

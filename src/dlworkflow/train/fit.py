@@ -1,4 +1,5 @@
-"""Step 6: fit with a best checkpoint, optional early stopping and LR reduction, resumable."""
+"""Step 6: fit with a best checkpoint, optional early stopping, an LR schedule or LR
+reduction, resumable."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from dlworkflow.train.checkpoints import (
     load_state,
     monitor_mode,
 )
+from dlworkflow.train.lr_finder import LRFinderResult, resolve_base_lr
 from dlworkflow.train.progress import EpochProgress
+from dlworkflow.train.schedules import ScheduleCallback
 
 Arrays = tuple[np.ndarray, np.ndarray]
 
@@ -35,6 +38,8 @@ class TrainResult:
     resumed_from_epoch: int
     stopped_early: bool
     seconds: float
+    base_lr: float  # where the schedule started (see TrainSpec)
+    lr_finder: LRFinderResult | None = None  # the range test, when train.lr is auto
 
 
 def fit(
@@ -48,14 +53,29 @@ def fit(
 ) -> TrainResult:
     """Train ``model`` (or the one found in ``run_folder/checkpoints``, to resume).
 
-    The returned model is the best one by ``spec.checkpoint.monitor``; history has
-    one entry per epoch, including the learning rate as ``lr``.
+    The schedule starts from :func:`resolve_base_lr` (``train.lr: auto`` runs the LR
+    range test on a copy, again on resume, where the fresh model gives the same answer).
+    The returned model is the best one by ``spec.checkpoint.monitor``; history has one
+    entry per epoch, including the learning rate as ``lr``.
     """
+    # from the freshly compiled model: a resumed one carries the last scheduled rate
+    base_lr, lr_finder = resolve_base_lr(spec, model, train[0], train[1], seed)
+    if lr_finder is not None:
+        found = (
+            f"{lr_finder.recommended:.3g} ({lr_finder.rule})"
+            if lr_finder.recommended
+            else "nothing (the loss never fell by 10 %)"
+        )
+        (console or Console(stderr=True)).print(
+            f"train.lr auto: the LR range test suggests {found}; training from {base_lr:.3g}"
+        )
     checkpoint_dir = run_folder / "checkpoints"
     state = load_state(checkpoint_dir) or TrainState()
     resumed_from = state.epochs_done
     if resumed_from:
         model = keras.models.load_model(checkpoint_dir / LAST)
+    else:
+        model.optimizer.learning_rate = base_lr
     keras.utils.set_random_seed(seed + resumed_from)
 
     early_stopping = None
@@ -87,6 +107,8 @@ def fit(
             )
         )
     steps = math.ceil(len(train[0]) / spec.batch_size)
+    if spec.schedule.kind != "constant":
+        callbacks.append(ScheduleCallback(spec.schedule, base_lr, spec.epochs, steps))
     callbacks.append(EpochProgress(spec.epochs, steps, console))
 
     started = time.perf_counter()
@@ -118,6 +140,8 @@ def fit(
         resumed_from_epoch=resumed_from,
         stopped_early=state.epochs_done < spec.epochs,
         seconds=seconds,
+        base_lr=base_lr,
+        lr_finder=lr_finder,
     )
 
 
