@@ -20,37 +20,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("DLW_OFFLINE", "1")  # never download: the figures need the local copy
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import yaml
+from common import check_mnist, mnist_cnn_config  # benchmarks/common.py
 
 import dlworkflow
 
-ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / "examples" / "mnist_reference_cnn.yaml"
 REFERENCE_ACCURACY, REFERENCE_EPOCHS = 0.9888, 10
-
-
-def check_data() -> None:
-    home = os.environ.get("DLW_DATA_HOME")
-    if not home or not (Path(home) / "mnist.npz").is_file():
-        sys.exit(
-            f"mnist.npz not found in DLW_DATA_HOME ({home or 'unset'}); run with "
-            "DLW_DATA_HOME=/work/shared/datasets (or a folder holding mnist.npz)"
-        )
-
-
-def make_config(epochs: int | None, limit: int | None) -> dict[str, Any]:
-    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
-    if epochs is not None:
-        config["train"]["epochs"] = epochs
-    if limit is not None:
-        config["data"]["limit"] = limit
-    return config
 
 
 def bench(config: dict[str, Any], runs_dir: Path) -> None:
@@ -94,8 +73,8 @@ def main(argv: list[str] | None = None) -> None:
         help="keep the run folder here (default: a temporary folder)",
     )
     args = parser.parse_args(argv)
-    check_data()
-    config = make_config(args.epochs, args.limit)
+    check_mnist()
+    config = mnist_cnn_config(args.epochs, args.limit)
     if args.runs_dir is not None:
         bench(config, args.runs_dir)
         return

@@ -30,22 +30,17 @@ os.environ.setdefault("DLW_OFFLINE", "1")  # never download: the figures need th
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
-import yaml
+from common import check_mnist, mnist_cnn_config  # benchmarks/common.py
 
 import dlworkflow
 from dlworkflow.experiments import prepare
-
-ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / "examples" / "mnist_reference_cnn.yaml"
 
 
 @dataclass
@@ -77,22 +72,6 @@ class EpochClock(keras.callbacks.Callback):
     @property
     def epochs(self) -> list[float]:
         return np.diff(self.marks).tolist()
-
-
-def check_data() -> None:
-    home = os.environ.get("DLW_DATA_HOME")
-    if not home or not (Path(home) / "mnist.npz").is_file():
-        sys.exit(
-            f"mnist.npz not found in DLW_DATA_HOME ({home or 'unset'}); run with "
-            "DLW_DATA_HOME=/work/shared/datasets (or a folder holding mnist.npz)"
-        )
-
-
-def make_config(epochs: int, limit: int) -> dict[str, Any]:
-    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
-    config["data"]["limit"] = limit
-    config["train"]["epochs"] = epochs
-    return config
 
 
 def time_bare(config: dict[str, Any]) -> Timing:
@@ -141,8 +120,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=12000, help="MNIST training images")
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args(argv)
-    check_data()
-    config = make_config(args.epochs, args.limit)
+    check_mnist()
+    config = mnist_cnn_config(args.epochs, args.limit)
     print(
         f"reference_cnn on {args.limit} MNIST images (val 1/6), batch 32, "
         f"{args.epochs} epochs, {args.repeats} repeat(s), keras {keras.__version__}, "

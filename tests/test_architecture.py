@@ -20,6 +20,8 @@ from dlworkflow.models.summary import layer_table, param_totals
 from dlworkflow.models.table import formula_table, rich_table, write_csv, write_json
 from dlworkflow.models.topology import walk
 
+from .test_models import ALEXNET_LAYER_PARAMS
+
 SOFTMAX10 = Head(10, "softmax")
 IMAGENET = Head(1000, "softmax")
 
@@ -61,16 +63,7 @@ def dense_net(*widths: int, activation: str = "relu") -> keras.Model:
 
 def test_alexnet_row_by_row_on_227(alexnet):
     rows = layer_table(alexnet)
-    assert [row["params"] for row in rows if row["params"]] == [
-        34_944,
-        614_656,
-        885_120,
-        1_327_488,
-        884_992,
-        37_752_832,
-        16_781_312,
-        4_097_000,
-    ]
+    assert [row["params"] for row in rows if row["params"]] == ALEXNET_LAYER_PARAMS
     convs_and_pools = [row for row in rows if row["kernel"]]
     assert [row["output_shape"] for row in convs_and_pools] == [
         "55×55×96",

@@ -5,6 +5,17 @@ from dlworkflow.errors import BadInput
 from dlworkflow.models import Head, build_from_layers, build_zoo, output_activation
 
 SOFTMAX10 = Head(10, "softmax")
+# AlexNet on 227×227×3 as the notes count it: conv1–conv5, then fc6–fc8.
+ALEXNET_LAYER_PARAMS = [
+    34_944,
+    614_656,
+    885_120,
+    1_327_488,
+    884_992,
+    37_752_832,
+    16_781_312,
+    4_097_000,
+]
 
 
 @pytest.mark.parametrize(
@@ -24,16 +35,7 @@ def test_zoo_parameter_counts_match_the_course(name, shape, head, params):
 def test_alexnet_layer_by_layer():
     model = build_zoo("alexnet", (227, 227, 3), Head(1000, "softmax"))
     counts = [layer.count_params() for layer in model.layers if layer.count_params()]
-    assert counts == [
-        34_944,
-        614_656,
-        885_120,
-        1_327_488,
-        884_992,
-        37_752_832,
-        16_781_312,
-        4_097_000,
-    ]
+    assert counts == ALEXNET_LAYER_PARAMS
     assert model.layers[0].output.shape[1:] == (55, 55, 96)
 
 

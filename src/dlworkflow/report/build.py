@@ -47,7 +47,7 @@ def build_report(folder: str | Path) -> Path:
         run=record,
         name=record.config.get("name", record.folder.name),
         created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        figure=lambda name, alt="": inline_figure(record.figure(name), alt),
+        figure=_figure_reader(record.folder),
         figure_for={
             key: _figure_reader(record.folder / "evaluations" / key) for key in record.evaluations
         },
@@ -60,8 +60,13 @@ def build_report(folder: str | Path) -> Path:
 
 
 def _figure_reader(folder: Path):
-    """Inline the figures of one extra evaluation (``evaluations/<key>/figures``)."""
-    return lambda name, alt="": inline_figure(_existing(folder / "figures" / name), alt)
+    """Inline figures by name from ``folder/figures`` (the run's, or an evaluation's)."""
+
+    def figure(name: str, alt: str = "") -> Markup:
+        path = folder / "figures" / name
+        return inline_figure(path if path.is_file() else None, alt)
+
+    return figure
 
 
 def _model_table(path: Path) -> tuple[list[dict], dict[str, int]]:
@@ -82,10 +87,6 @@ def _history_rows(record: RunRecord) -> list[dict]:
     names = list(record.history)
     count = len(record.history.get("loss", []))
     return [{"epoch": i + 1, **{n: record.history[n][i] for n in names}} for i in range(count)]
-
-
-def _existing(path: Path) -> Path | None:
-    return path if path.is_file() else None
 
 
 def _number(value: object, digits: int = 4) -> str:

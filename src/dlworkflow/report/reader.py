@@ -26,10 +26,6 @@ class RunRecord:
     diagnostics: dict[str, Any] = field(default_factory=dict)
     evaluations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def figure(self, name: str) -> Path | None:
-        path = self.folder / "figures" / name
-        return path if path.is_file() else None
-
 
 def read_run(folder: str | Path) -> RunRecord:
     folder = Path(folder)
@@ -57,22 +53,21 @@ def read_run(folder: str | Path) -> RunRecord:
 
 
 def _json(path: Path) -> dict[str, Any]:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise BadInput(f"{path}: corrupt JSON ({error})") from None
-    if not isinstance(value, dict):
-        raise BadInput(f"{path}: expected a JSON object")
-    return value
+    return _mapping(path, json.loads, json.JSONDecodeError, "JSON")
 
 
 def _yaml(path: Path) -> dict[str, Any]:
+    return _mapping(path, yaml.safe_load, yaml.YAMLError, "YAML")
+
+
+def _mapping(path: Path, parse, errors: type[Exception], kind: str) -> dict[str, Any]:
+    """Parse ``path`` into a mapping; a damaged file is named with the parser's reason."""
     try:
-        value = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise BadInput(f"{path}: corrupt YAML ({str(error).splitlines()[0]})") from None
+        value = parse(path.read_text(encoding="utf-8"))
+    except (errors, UnicodeDecodeError) as error:
+        raise BadInput(f"{path}: corrupt {kind} ({str(error).splitlines()[0]})") from None
     if not isinstance(value, dict):
-        raise BadInput(f"{path}: expected a mapping")
+        raise BadInput(f"{path}: expected a {kind} mapping")
     return value
 
 
