@@ -1,35 +1,14 @@
-"""``dlw``: parse arguments, call the library, print. Exit 0 ok, 1 failure, 2 bad input."""
+"""The workflow commands: run, report, lr-find, model, evaluate, data."""
 
 from __future__ import annotations
 
-import os
-import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    help="Carry a Keras model through the deep-learning workflow, step by step.",
-)
-console = Console(stderr=True)
-out = Console(width=None if sys.stdout.isatty() else 160)  # wide tables stay whole in files
-_debug = False
-
-
-@app.callback()
-def _options(
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks and backend logs.")
-    ] = False,
-) -> None:
-    global _debug
-    _debug = debug
+from dlworkflow.cli.common import app, backend, console, out, parse_options, warn
 
 
 @app.command("run")
@@ -40,7 +19,7 @@ def run_command(
     ),
 ) -> None:
     """Run the whole workflow into runs/<name>/ (rerun a killed command to resume it)."""
-    with _backend():
+    with backend():
         from dlworkflow.experiments import run
 
         result = run(config, runs_dir=runs_dir, console=console)
@@ -63,7 +42,7 @@ def report_command(
     run_folder: Annotated[Path, typer.Argument(help="A finished run folder.")],
 ) -> None:
     """(Re)build report.html from a run folder alone."""
-    with _backend():
+    with backend():
         from dlworkflow.report import build_report
 
         path = build_report(run_folder)
@@ -86,7 +65,7 @@ def lr_find_command(
 
     if not 0 < start < end:
         raise BadInput(f"--start/--end: need 0 < start < end, got {start:g} and {end:g}")
-    with _backend():
+    with backend():
         from dlworkflow.config import load_config
         from dlworkflow.experiments import prepare
         from dlworkflow.figures import save_figure
@@ -150,7 +129,7 @@ def model_command(
             shape = tuple(int(v) for v in input_shape.split(","))
         except ValueError:
             raise BadInput(f"--input-shape: '{input_shape}' is not like 28,28,1") from None
-    with _backend():
+    with backend():
         from dlworkflow.models.picture import save_drawings
         from dlworkflow.models.resolve import resolve_model
         from dlworkflow.models.summary import layer_table, param_totals
@@ -169,7 +148,7 @@ def model_command(
     for path in written:
         out.print(f"drawing: {path}")
     if warning:
-        console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True, highlight=False)
+        warn(warning)
 
 
 @app.command("evaluate")
@@ -183,8 +162,8 @@ def evaluate_command(
     limit: Annotated[int | None, typer.Option(help="Stratified subset of N samples.")] = None,
 ) -> None:
     """Evaluate a run's model on another dataset; adds a section to its report."""
-    spec = {"source": data, "options": _parse_options(option), "limit": limit}
-    with _backend():
+    spec = {"source": data, "options": parse_options(option), "limit": limit}
+    with backend():
         from dlworkflow.experiments.evaluate_run import evaluate_run
 
         result = evaluate_run(run_folder, spec)
@@ -209,7 +188,7 @@ def data_command(
     from dlworkflow.data import load_dataset
     from dlworkflow.data.survey import survey, survey_figures
 
-    dataset = load_dataset({"source": source, "options": _parse_options(option), "limit": limit})
+    dataset = load_dataset({"source": source, "options": parse_options(option), "limit": limit})
     summary = survey(dataset)
     table = Table(title=f"{dataset.name} ({dataset.task}, {dataset.kind})")
     for column in ("split", "size", "x shape", "dtype", "min", "max", "mean", "std"):
@@ -240,70 +219,3 @@ def data_command(
     folder = out_dir or Path("runs") / f"data-{dataset.name}"
     for path in survey_figures(dataset, folder):
         out.print(f"figure: {path}")
-
-
-def _parse_options(items: list[str] | None) -> dict:
-    import yaml
-
-    from dlworkflow.errors import BadInput
-
-    options = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise BadInput(f"--option: '{item}' is not KEY=VALUE")
-        options[key] = yaml.safe_load(value)
-    return options
-
-
-@contextmanager
-def _backend():
-    """Start the Keras backend with its native start-up logs muted (unless --debug)."""
-    if _debug:
-        import keras  # noqa: F401
-
-        yield
-        return
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import keras
-
-            keras.ops.zeros(())  # device discovery logs happen on the first op
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-    yield
-
-
-def main() -> None:
-    from dlworkflow.errors import BadInput, WorkFailed
-
-    try:
-        app(standalone_mode=False)
-    except BadInput as error:
-        if _debug:
-            raise
-        console.print(f"[red]error:[/red] {error}", soft_wrap=True, highlight=False)
-        sys.exit(2)
-    except WorkFailed as error:
-        if _debug:
-            raise
-        console.print(f"[red]failed:[/red] {error}", soft_wrap=True, highlight=False)
-        sys.exit(1)
-    except Exception as error:
-        # Typer's own click: usage errors carry exit_code 2 and show(); Exit carries the code.
-        if type(error).__name__ == "NoArgsIsHelpError":  # the help was printed
-            sys.exit(0)
-        if hasattr(error, "show") and hasattr(error, "exit_code"):
-            error.show()
-            sys.exit(error.exit_code)
-        if type(error).__name__ in ("Exit", "Abort"):
-            sys.exit(getattr(error, "exit_code", 1))
-        if _debug:
-            raise
-        console.print(
-            f"[red]failed:[/red] {type(error).__name__}: {error}", soft_wrap=True, highlight=False
-        )
-        sys.exit(1)

@@ -1,0 +1,43 @@
+"""``dlw``: parse arguments, call the library, print. Exit 0 ok, 1 failure, 2 bad input.
+
+Each command group lives in its own module and registers itself on the shared app.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from dlworkflow.cli import workflow  # noqa: F401  (registers the commands)
+from dlworkflow.cli.common import app, console, settings
+
+
+def main() -> None:
+    from dlworkflow.errors import BadInput, WorkFailed
+
+    try:
+        app(standalone_mode=False)
+    except BadInput as error:
+        if settings["debug"]:
+            raise
+        console.print(f"[red]error:[/red] {error}", soft_wrap=True, highlight=False)
+        sys.exit(2)
+    except WorkFailed as error:
+        if settings["debug"]:
+            raise
+        console.print(f"[red]failed:[/red] {error}", soft_wrap=True, highlight=False)
+        sys.exit(1)
+    except Exception as error:
+        # Typer's own click: usage errors carry exit_code 2 and show(); Exit carries the code.
+        if type(error).__name__ == "NoArgsIsHelpError":  # the help was printed
+            sys.exit(0)
+        if hasattr(error, "show") and hasattr(error, "exit_code"):
+            error.show()
+            sys.exit(error.exit_code)
+        if type(error).__name__ in ("Exit", "Abort"):
+            sys.exit(getattr(error, "exit_code", 1))
+        if settings["debug"]:
+            raise
+        console.print(
+            f"[red]failed:[/red] {type(error).__name__}: {error}", soft_wrap=True, highlight=False
+        )
+        sys.exit(1)

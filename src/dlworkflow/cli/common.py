@@ -1,0 +1,68 @@
+"""What every ``dlw`` command shares: the Typer app, the consoles, muting backend logs."""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Carry a Keras model through the deep-learning workflow, step by step.",
+)
+console = Console(stderr=True)
+out = Console(width=None if sys.stdout.isatty() else 160)  # wide tables stay whole in files
+settings = {"debug": False}
+
+
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks and backend logs.")
+    ] = False,
+) -> None:
+    settings["debug"] = debug
+
+
+def warn(message: str) -> None:
+    console.print(f"[yellow]warning:[/yellow] {message}", soft_wrap=True, highlight=False)
+
+
+def parse_options(items: list[str] | None) -> dict:
+    import yaml
+
+    from dlworkflow.errors import BadInput
+
+    options = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise BadInput(f"--option: '{item}' is not KEY=VALUE")
+        options[key] = yaml.safe_load(value)
+    return options
+
+
+@contextmanager
+def backend():
+    """Start the Keras backend with its native start-up logs muted (unless --debug)."""
+    if settings["debug"]:
+        import keras  # noqa: F401
+
+        yield
+        return
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras
+
+            keras.ops.zeros(())  # device discovery logs happen on the first op
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    yield
