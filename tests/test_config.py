@@ -82,3 +82,16 @@ def test_empty_file_means_defaults(tmp_path: Path):
     path = tmp_path / "empty.yaml"
     path.write_text("")
     assert load_config(path).data.source == "digits"
+
+
+def test_error_paths_keep_keys_that_start_like_type_names():
+    from pydantic import BaseModel, ValidationError
+
+    from dlworkflow.validation import first_error
+
+    class Layer(BaseModel):
+        strides: int
+
+    with pytest.raises(ValidationError) as error:
+        Layer(strides="wide")
+    assert first_error(error.value, "model").startswith("model.strides: ")

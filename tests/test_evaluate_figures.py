@@ -139,11 +139,13 @@ def test_gallery_is_none_when_everything_is_right():
     assert misclassified_gallery_figure(images, prob.argmax(axis=1), prob, list("abc")) is None
 
 
-@pytest.mark.parametrize(("shape", "dtype"), [((12, 12, 1), np.uint8), ((12, 12, 3), np.float32)])
-def test_gallery_shows_the_highest_loss_mistakes(tmp_path, shape, dtype):
+@pytest.mark.parametrize(
+    ("shape", "dtype", "top"), [((12, 12, 1), np.uint8, 16), ((12, 12, 3), np.float32, 255)]
+)
+def test_gallery_shows_the_highest_loss_mistakes(tmp_path, shape, dtype, top):
     y, prob = softmax_scores(3, n=60)
     rng = np.random.default_rng(1)
-    images = (rng.random((len(y), *shape)) * 255).astype(dtype)
+    images = (rng.random((len(y), *shape)) * (top + 1)).astype(dtype)  # digits are 0–16
     figure = misclassified_gallery_figure(images, y, prob, ["a", "b", "c"], count=5)
     titled = [axis for axis in figure.axes if axis.get_title()]
     worst = highest_loss_indices(y, prob, count=5)
@@ -153,6 +155,9 @@ def test_gallery_shows_the_highest_loss_mistakes(tmp_path, shape, dtype):
         f"true {'abc'[y[first]]} / pred {'abc'[prob[first].argmax()]} (p={prob[first].max():.2f})"
     )
     assert titled[0].get_title() == expected
+    if shape[-1] == 1:  # grey tiles share the data's range, not 0–255 (digits came out black)
+        shown = images[worst]
+        assert titled[0].images[0].get_clim() == (shown.min(), shown.max()) == (0, top)
     assert save_figure(figure, tmp_path / "x.svg").stat().st_size > 10_000
 
 

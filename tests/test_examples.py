@@ -6,7 +6,7 @@ import pytest
 
 import dlworkflow
 from dlworkflow.config import load_config
-from dlworkflow.experiments import prepare
+from dlworkflow.experiments import plan_sweep, prepare
 
 from .html_parse import ReportPage
 
@@ -15,8 +15,26 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 EXPECTED_PARAMS = {
     "lab1_mlp_raw.yaml": 623_290,
     "lab1_mlp_normalised.yaml": 623_290,
-    "binary_circles.yaml": 51,
     "mnist_reference_cnn.yaml": 600_810,
+}
+# Sweeps: the parameter count of every run, in order.
+SWEEP_PARAMS = {
+    "lab1_mnist.yaml": {
+        "ex1-sigmoid": 623_290,
+        "ex2-relu": 623_290,
+        "ex3-relu-normalised": 623_290,
+        "ex6-deep": 3 * (784 * 784 + 784) + 784 * 10 + 10,
+    },
+    "binary_circles.yaml": {
+        "model_1": 3,
+        "model_2": 3 + 2 + 2,
+        "model_3": 30 + 110 + 11,
+        "model_4": 300 + 101,
+        "model_6": 51,
+        "model_7": 51,
+        "model_8": 51,
+        "model_9": 51,
+    },
 }
 
 
@@ -26,12 +44,44 @@ def test_example_is_valid(name: str):
     assert prepared.model.count_params() == EXPECTED_PARAMS[name]
 
 
+# Transfer examples need ImageNet weights: checked here with weights: none (no download).
+# VGG16's conv base has 14,714,688 parameters; the frozen 1×1 preprocessing layer adds 12;
+# the notes' head 25,088·256+256 + 256·17+17.
+TRANSFER_PARAMS = {
+    "flowers17_vgg16.yaml": 14_714_688 + 12,
+    "flowers17_vgg16_finetune.yaml": 14_714_688 + 12 + 6_422_784 + 4_369,
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFER_PARAMS))
+def test_transfer_example_is_valid(name: str):
+    from dlworkflow.transfer.experiment import prepare_transfer
+
+    config = load_config(EXAMPLES / name)
+    assert config.transfer.backbone.weights == "imagenet"
+    config.transfer.backbone.weights = "none"
+    plan = prepare_transfer(config)
+    assert plan.prepared.model.count_params() == TRANSFER_PARAMS[name]
+    assert plan.backbone.input_shape == (224, 224, 3)
+
+
+@pytest.mark.parametrize("name", sorted(SWEEP_PARAMS))
+def test_sweep_example_is_valid(name: str):
+    plan = plan_sweep(EXAMPLES / name)
+    params = {run.name: prepare(run.config).model.count_params() for run in plan.runs}
+    assert params == SWEEP_PARAMS[name]
+
+
 def test_every_example_is_checked():
-    assert {p.name for p in EXAMPLES.glob("*.yaml")} == set(EXPECTED_PARAMS)
+    examples = {p.name for p in EXAMPLES.glob("*.yaml")}
+    assert examples == set(EXPECTED_PARAMS) | set(TRANSFER_PARAMS) | set(SWEEP_PARAMS)
 
 
 def test_binary_circles_model_9_learns(tmp_path: Path):
-    run = dlworkflow.run(EXAMPLES / "binary_circles.yaml", runs_dir=tmp_path)
+    (model_9,) = [
+        run for run in plan_sweep(EXAMPLES / "binary_circles.yaml").runs if run.name == "model_9"
+    ]
+    run = dlworkflow.run(model_9.config, runs_dir=tmp_path)
     assert run.dataset.task == "binary"
     assert run.metrics["accuracy"] >= 0.9  # the tutorial's model_9 reaches ~99 %
     evaluation = run.metrics["evaluation"]

@@ -33,7 +33,14 @@ def page_of(folder: Path) -> ReportPage:
 
 def test_report_sections_follow_the_workflow(digits_run):
     page = page_of(digits_run.folder)
-    assert page.sections == ["data", "model", "training", "evaluation", "environment"]
+    assert page.sections == [
+        "data",
+        "model",
+        "training",
+        "evaluation",
+        "interpretation",
+        "environment",
+    ]
     assert page.external == []  # self-contained: opens offline from disk
     assert page.svg_count >= 5 and page.png_count >= 1  # distribution, curves, matrix; samples
     figures = {p.name for p in (digits_run.folder / "figures").iterdir()}

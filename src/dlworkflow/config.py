@@ -23,14 +23,11 @@ from pydantic import (
 
 from dlworkflow.data.spec import DataSpec
 from dlworkflow.errors import BadInput
-from dlworkflow.validation import first_error
+from dlworkflow.transfer.spec import TransferSpec
+from dlworkflow.validation import StrictModel, first_error
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ModelSpec(_Strict):
+class ModelSpec(StrictModel):
     """Either a zoo name with options, or an explicit list of Keras layers."""
 
     zoo: str | None = None
@@ -64,23 +61,23 @@ class OptimizerSpec(BaseModel):
         return {"name": value} if isinstance(value, str) else value
 
 
-class CompileSpec(_Strict):
+class CompileSpec(StrictModel):
     loss: str = "auto"
     optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
     metrics: list[str] | None = None  # None: accuracy for classification, mae for regression
 
 
-class EarlyStoppingSpec(_Strict):
+class EarlyStoppingSpec(StrictModel):
     monitor: str = "val_loss"
     patience: int = Field(5, ge=1)
     min_delta: float = Field(0.0, ge=0)
 
 
-class CheckpointSpec(_Strict):
+class CheckpointSpec(StrictModel):
     monitor: str = "val_loss"
 
 
-class ReduceLRSpec(_Strict):
+class ReduceLRSpec(StrictModel):
     monitor: str = "val_loss"
     factor: float = Field(0.5, gt=0, lt=1)
     patience: int = Field(3, ge=1)
@@ -90,7 +87,7 @@ class ReduceLRSpec(_Strict):
 ScheduleKind = Literal["constant", "step", "exponential", "cosine", "one_cycle"]
 
 
-class ScheduleSpec(_Strict):
+class ScheduleSpec(StrictModel):
     """How the learning rate moves over the epochs, from the base LR (see ``TrainSpec.lr``).
 
     step: ``lr·factor^floor(epoch/every)``; exponential: ``lr·factor^(epoch/every)``
@@ -138,7 +135,7 @@ class ScheduleSpec(_Strict):
         return {k: v for k, v in handler(self).items() if k == "kind" or k in self.KEYS[self.kind]}
 
 
-class TrainSpec(_Strict):
+class TrainSpec(StrictModel):
     """Training. The base learning rate is ``train.lr`` when a number, the LR range
     test's recommendation when ``auto``, else ``compile.optimizer.lr``; the schedule
     starts from it."""
@@ -185,13 +182,14 @@ class TrainSpec(_Strict):
         return self
 
 
-class ExperimentConfig(_Strict):
+class ExperimentConfig(StrictModel):
     name: str = Field("digits-mlp", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)
     seed: int = 42
     data: DataSpec = Field(default_factory=DataSpec)
     model: ModelSpec = Field(default_factory=lambda: ModelSpec(zoo="mlp"))
     compile: CompileSpec = Field(default_factory=CompileSpec)
     train: TrainSpec = Field(default_factory=TrainSpec)
+    transfer: TransferSpec | None = None  # pretrained backbone: features or fine-tuning
 
     def to_yaml(self) -> str:
         """The resolved config (defaults filled in), as written to ``config.yaml``."""
@@ -213,16 +211,27 @@ def load_config(
     """Read and validate a config from a YAML path, a mapping, or the digits default."""
     if isinstance(source, ExperimentConfig):
         return source
-    if source is None:
-        mapping, origin = DEFAULT_EXPERIMENT, "default config"
-    elif isinstance(source, dict):
-        mapping, origin = source, "config"
-    else:
-        mapping, origin = _read_yaml(Path(source)), str(source)
+    mapping, origin = read_config_mapping(source)
+    if "sweep" in mapping:
+        raise BadInput(
+            f"{origin}: sweep: this config is a sweep of many runs; run it with dlw run "
+            "or dlworkflow.experiments.run_sweep"
+        )
     try:
         return ExperimentConfig.model_validate(mapping)
     except ValidationError as error:
         raise BadInput(f"{origin}: {first_error(error)}") from None
+
+
+def read_config_mapping(
+    source: str | Path | dict[str, Any] | None,
+) -> tuple[dict[str, Any], str]:
+    """The raw mapping and how to name it in errors: a YAML file, a dict, or the default."""
+    if source is None:
+        return DEFAULT_EXPERIMENT, "default config"
+    if isinstance(source, dict):
+        return source, "config"
+    return _read_yaml(Path(source)), str(source)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

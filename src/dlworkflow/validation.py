@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors: a typo in a config must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+_TYPE_LABELS = {"int", "str", "bool", "float", "none"}
+_LABEL_PREFIXES = ("function-", "literal[", "list[", "dict[", "tuple[", "union[")
 
 
 def key_path(location: tuple, prefix: str = "") -> str:
@@ -11,8 +21,8 @@ def key_path(location: tuple, prefix: str = "") -> str:
     for part in location:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part.startswith(("function-", "literal[", "int", "str", "bool", "float")):
-            continue  # pydantic's union-branch labels, not user keys
+        elif part in _TYPE_LABELS or part.startswith(_LABEL_PREFIXES):
+            continue  # pydantic's union-branch labels, not user keys (``strides`` is one)
         else:
             path += f".{part}" if path else part
     return path or "config"

@@ -17,12 +17,28 @@ def run_command(
     runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where run folders go.")] = Path(
         "runs"
     ),
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Sweeps: runs at a time, in processes.")
+    ] = 1,
+    mlflow: Annotated[
+        str | None,
+        typer.Option("--mlflow", help="Also log to MLflow: a folder (mlruns) or a tracking URI."),
+    ] = None,
+    tensorboard: Annotated[
+        bool, typer.Option("--tensorboard", help="Also write TensorBoard logs in the run.")
+    ] = False,
 ) -> None:
-    """Run the whole workflow into runs/<name>/ (rerun a killed command to resume it)."""
+    """Run the whole workflow into runs/<name>/, or every run of a sweep (rerun to resume)."""
     with backend():
-        from dlworkflow.experiments import run
+        from dlworkflow.experiments import TrackingOptions, plan_sweep, run, run_sweep
 
-        result = run(config, runs_dir=runs_dir, console=console)
+        tracking = TrackingOptions(mlflow=mlflow, tensorboard=tensorboard)
+        plan = plan_sweep(config) if config is not None else None
+        if plan is not None:
+            result = run_sweep(plan, runs_dir, jobs, console, tracking)
+            _print_sweep(result)
+            return
+        result = run(config, runs_dir=runs_dir, console=console, tracking=tracking)
     table = Table(title=f"{result.config.name}: {result.metrics['split']} metrics")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -35,6 +51,33 @@ def run_command(
         out.print(report_text, highlight=False)
     out.print(f"run folder: {result.folder}")
     out.print(f"report: {result.folder / 'report.html'}")
+
+
+def _print_sweep(result) -> None:
+    from dlworkflow.errors import WorkFailed
+
+    table = Table(title=f"sweep {result.folder.name}")
+    for column in ("run", "status", "split", "accuracy", "loss", "epochs", "seconds"):
+        table.add_column(column, justify="left" if column in ("run", "status") else "right")
+    for outcome in result.outcomes:
+        metrics = outcome.metrics or {}
+        table.add_row(
+            outcome.name,
+            outcome.status,
+            *(
+                f"{metrics[key]:.4f}"
+                if isinstance(metrics.get(key), float)
+                else str(metrics.get(key, ""))
+                for key in ("split", "accuracy", "loss", "epochs_run", "train_seconds")
+            ),
+        )
+    out.print(table)
+    out.print(f"sweep folder: {result.folder}")
+    if result.comparison_page:
+        out.print(f"comparison: {result.comparison_page}")
+    if result.failed:
+        names = ", ".join(outcome.name for outcome in result.failed)
+        raise WorkFailed(f"{len(result.failed)} of {len(result.outcomes)} runs failed: {names}")
 
 
 @app.command("report")

@@ -49,14 +49,10 @@ def misclassified_gallery_figure(
     )
     for axis in axes.flat:
         axis.axis("off")
-    for axis, index in zip(axes.flat, indices, strict=False):
-        image = np.asarray(images[index])
-        if image.ndim == 2 or image.shape[-1] == 1:
-            grey = image.reshape(image.shape[:2])
-            limits = {"vmin": 0, "vmax": 255} if grey.dtype == np.uint8 else {}
-            axis.imshow(grey, cmap="gray", **limits)
-        else:
-            axis.imshow(_rgb_for_display(image))
+    shown = np.asarray(images)[indices]
+    grey_range = (float(shown.min()), float(shown.max()))  # one scale for every tile
+    for axis, index, image in zip(axes.flat, indices, shown, strict=False):
+        show_image(axis, image, grey_range)
         guess = predicted[index]
         axis.set_title(
             f"true {class_names[y_true[index]]} / pred {class_names[guess]} "
@@ -76,6 +72,19 @@ def _class_probabilities(y_prob: np.ndarray) -> np.ndarray:
         positive = y_prob.reshape(-1)
         return np.column_stack([1.0 - positive, positive])
     return y_prob
+
+
+def show_image(axis, image: np.ndarray, grey_range: tuple[float, float] | None = None) -> None:
+    """A raw image as loaded: grey for one channel, scaled to ``grey_range`` (default the
+    image's own) since the data's range varies (digits are 0–16); RGB otherwise."""
+    image = np.asarray(image)
+    if image.ndim == 2 or image.shape[-1] == 1:
+        low, high = grey_range or (None, None)
+        axis.imshow(image.reshape(image.shape[:2]), cmap="gray", vmin=low, vmax=high)
+    else:
+        axis.imshow(_rgb_for_display(image))
+    axis.set_xticks([])
+    axis.set_yticks([])
 
 
 def _rgb_for_display(image: np.ndarray) -> np.ndarray:

@@ -45,11 +45,26 @@ def confusion_matrix_figure(counts: np.ndarray, class_names: list[str]) -> Figur
     return figure
 
 
-def training_curves_figure(history: dict[str, list[float]], best_epoch: int | None) -> Figure:
-    """Loss and the first metric, train dashed against validation solid; LR if it changed."""
-    metric = next(
-        (k for k in history if k not in ("loss", *BOOKKEEPING) and not k.startswith("val_")), None
+def curve_metric(history: dict[str, list[float]]) -> str | None:
+    """The first compiled metric in a history (the one plotted beside the loss)."""
+    return next(
+        (
+            k
+            for k in history
+            if k not in ("loss", "stage", *BOOKKEEPING) and not k.startswith("val_")
+        ),
+        None,
     )
+
+
+def training_curves_figure(
+    history: dict[str, list[float]], best_epoch: int | None, stage_starts: tuple[int, ...] = ()
+) -> Figure:
+    """Loss and the first metric, train dashed against validation solid; LR if it changed.
+
+    ``stage_starts``: the first epochs of later training stages (fine-tuning), marked.
+    """
+    metric = curve_metric(history)
     lr = history.get("lr", [])
     panels = ["loss"] + ([metric] if metric else []) + (["lr"] if len(set(lr)) > 1 else [])
     figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
@@ -66,6 +81,10 @@ def training_curves_figure(history: dict[str, list[float]], best_epoch: int | No
             axis.set_ylabel(name)
         if best_epoch:
             axis.axvline(best_epoch, color="gray", linestyle=":", label=f"best epoch {best_epoch}")
+        for number, start in enumerate(stage_starts, start=2):
+            axis.axvline(
+                start - 0.5, color="tab:red", linestyle="--", label=f"stage {number} starts"
+            )
         axis.set_xlabel("epoch")
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_title(name)

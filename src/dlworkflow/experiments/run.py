@@ -24,8 +24,10 @@ from dlworkflow.data.survey import survey_figures
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import evaluate_predictions, save_training_curves
 from dlworkflow.experiments.environment import describe_environment
-from dlworkflow.experiments.folders import COMPLETE_MARKER, choose_run_folder
+from dlworkflow.experiments.folders import COMPLETE_MARKER, choose_folder
+from dlworkflow.experiments.tracking import Tracker, TrackingOptions
 from dlworkflow.figures import save_figure
+from dlworkflow.interpret.section import interpret_run
 from dlworkflow.models import (
     build_from_layers,
     build_zoo,
@@ -83,6 +85,11 @@ def prepare(config: ExperimentConfig) -> Prepared:
         model = build_zoo(config.model.zoo, input_shape, head, config.model.options)
     else:
         model = build_from_layers(config.model.layers or [], input_shape, config.name)
+    return Prepared(config, dataset, model, compile_for(config, dataset, model))
+
+
+def compile_for(config: ExperimentConfig, dataset: Dataset, model: keras.Model) -> CompilePlan:
+    """Check the model's output, loss, monitors and schedule against the data; compile."""
     plan = plan_compile(
         config.compile,
         dataset.task,
@@ -90,29 +97,39 @@ def prepare(config: ExperimentConfig) -> Prepared:
         output_units(model),
         output_activation(model),
     )
-    _check_monitors(config, plan, has_validation=dataset.val is not None)
+    check_monitors(config, plan, has_validation=dataset.val is not None)
     if config.train.lr != "auto":
         check_schedule(config.train.schedule, config.train.lr or config.compile.optimizer.lr)
     plan.compile(model, config.compile)
-    return Prepared(config, dataset, model, plan)
+    return plan
 
 
 def run(
     config: str | Path | dict[str, Any] | ExperimentConfig | None = None,
     runs_dir: str | Path = "runs",
     console: Console | None = None,
+    tracking: TrackingOptions | None = None,
 ) -> Run:
-    """Run the experiment into ``runs_dir/<name>/`` (resuming it if it was cut off)."""
+    """Run the experiment into ``runs_dir/<name>/`` (resuming it if it was cut off).
+
+    ``tracking`` mirrors the run into MLflow and/or TensorBoard as it trains.
+    """
     origin = f"{config}: " if isinstance(config, (str, Path)) else ""
     config = load_config(config)
     console = console or Console(stderr=True)
+    tracking = tracking or TrackingOptions()
+    tracking.check()
+    if config.transfer is not None:  # a pretrained backbone: features or fine-tuning
+        from dlworkflow.transfer.experiment import run_transfer
+
+        return run_transfer(config, Path(runs_dir), console, origin)
     try:
         prepared = prepare(config)
     except BadInput as error:
         raise BadInput(f"{origin}{error}") from None  # name the config file, too
     dataset = prepared.dataset
     config_yaml = config.to_yaml()
-    folder, resuming = choose_run_folder(Path(runs_dir), config.name, config_yaml)
+    folder, resuming = choose_folder(Path(runs_dir), config.name, config_yaml)
     console.print(f"{'resuming' if resuming else 'run'} [bold]{folder}[/bold]")
     if not resuming:
         folder.mkdir(parents=True)
@@ -135,7 +152,17 @@ def run(
             soft_wrap=True,
             highlight=False,
         )
-    result = fit(prepared.model, train, validation, config.train, folder, config.seed, console)
+    tracker = Tracker(tracking, folder, config)
+    result = fit(
+        prepared.model,
+        train,
+        validation,
+        config.train,
+        folder,
+        config.seed,
+        console,
+        tracker.callbacks(),
+    )
     figures = folder / "figures"
     diagnostics = _diagnostics(config, dataset, result, learnability, figures)
     write_json(folder / "diagnostics.json", diagnostics)
@@ -145,7 +172,7 @@ def run(
     if graph_warning:
         console.print(f"[yellow]warning:[/yellow] {graph_warning}", soft_wrap=True)
 
-    split_name, split = _evaluation_split(dataset)
+    split_name, split = evaluation_split(dataset)
     x_eval, y_eval = arrays(split)
     scores = model.evaluate(
         x_eval, y_eval, batch_size=config.train.batch_size, verbose=0, return_dict=True
@@ -154,6 +181,8 @@ def run(
     write_npz(folder / "predictions.npz", y_true=split.y, y_prob=y_prob)
     evaluation = evaluate_predictions(dataset, split, y_prob, figures, predict_with(model))
     save_training_curves(result.history, result.best_epoch, figures)
+    interpretation = interpret_run(model, dataset, split, y_prob, figures)
+    write_json(folder / "interpretation.json", interpretation)
     metrics = {
         "split": split_name,
         **{name: float(value) for name, value in scores.items()},
@@ -168,6 +197,7 @@ def run(
     shutil.rmtree(folder / "checkpoints", ignore_errors=True)
     write_json(folder / COMPLETE_MARKER, metrics)
     build_report(folder)
+    tracker.finish(metrics)
     return Run(folder, config, dataset, model, result.history, metrics)
 
 
@@ -218,7 +248,7 @@ def _wants_flat_input(config: ExperimentConfig, dataset: Dataset) -> bool:
     return False
 
 
-def _check_monitors(config: ExperimentConfig, plan: CompilePlan, has_validation: bool) -> None:
+def check_monitors(config: ExperimentConfig, plan: CompilePlan, has_validation: bool) -> None:
     available = ["loss", *plan.metrics]
     train = config.train
     for key, spec in (
@@ -243,7 +273,7 @@ def _check_monitors(config: ExperimentConfig, plan: CompilePlan, has_validation:
             )
 
 
-def _evaluation_split(dataset: Dataset):
+def evaluation_split(dataset: Dataset):
     for name in ("test", "val", "train"):
         split = getattr(dataset, name)
         if split is not None:

@@ -68,6 +68,44 @@ def shape_of(tensor: keras.KerasTensor) -> Shape:
     return tuple(None if size is None else int(size) for size in tensor.shape[1:])
 
 
+def trace_outputs(model: keras.Model, names: list[str]) -> keras.Model:
+    """A model with outputs ``[output of each named layer…, model output]``, sharing weights.
+
+    ``keras.Model(model.input, layer.output)`` only reaches layers of the outer graph; a
+    transfer-learning model keeps its conv base as a nested model whose layers' outputs
+    are not tensors of the outer graph. So the graph is re-run on a fresh input with
+    nested models opened, keeping the tensors asked for. ``names`` are :func:`walk` paths
+    (``vgg16/block1_conv1``).
+    """
+    if not is_graph_model(model):
+        raise BadInput(f"model '{model.name}': only Sequential or functional models can be probed")
+    inputs = keras.Input(shape=model.input_shape[1:], dtype=model.inputs[0].dtype)
+    recorded: dict[str, keras.KerasTensor] = {}
+    output = _rerun(model, inputs, "", recorded)
+    missing = [name for name in names if name not in recorded]
+    if missing:
+        raise BadInput(f"model '{model.name}' has no layer {', '.join(missing)}")
+    return keras.Model(inputs, [*(recorded[name] for name in names), output])
+
+
+def _rerun(model: keras.Model, inputs, prefix: str, recorded: dict) -> keras.KerasTensor:
+    """Call ``model``'s layers on ``inputs`` one by one, recording each output by path."""
+
+    def operation_fn(operation):
+        if is_graph_model(operation):
+            inner_prefix = f"{prefix}{operation.name}/"
+            return lambda value, *_, **__: _rerun(operation, value, inner_prefix, recorded)
+
+        def call(*args, **kwargs):
+            result = operation(*args, **kwargs)
+            recorded.setdefault(prefix + operation.name, result)
+            return result
+
+        return call
+
+    return _graph(model)._run_through_graph(inputs, operation_fn=operation_fn)
+
+
 def _graph(operation: keras.Operation) -> Functional | None:
     if isinstance(operation, keras.Sequential):
         return getattr(operation, "_functional", None)  # set once the model is built

@@ -32,10 +32,8 @@ def inline_figure(path: Path | None, alt: str = "") -> Markup:
     return Markup(f'<img alt="{Markup.escape(alt)}" src="data:image/png;base64,{encoded}">')
 
 
-def build_report(folder: str | Path) -> Path:
-    """Write ``report.html`` into the run folder and return its path."""
-    record = read_run(folder)
-    model_rows, totals = _model_table(record.folder / "model.keras")
+def page_templates() -> Environment:
+    """The templates of every dlworkflow page (one look: shared CSS, the ``num`` filter)."""
     environment = Environment(
         loader=PackageLoader("dlworkflow.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
@@ -43,7 +41,15 @@ def build_report(folder: str | Path) -> Path:
         lstrip_blocks=True,
     )
     environment.filters["num"] = _number
-    html = environment.get_template("report.html.j2").render(
+    return environment
+
+
+def build_report(folder: str | Path) -> Path:
+    """Write ``report.html`` into the run folder and return its path."""
+    record = read_run(folder)
+    model_rows, totals = _model_table(record.folder / "model.keras")
+    template = page_templates().get_template("report.html.j2")
+    html = template.render(
         run=record,
         name=record.config.get("name", record.folder.name),
         created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

@@ -12,7 +12,8 @@ import yaml
 
 from dlworkflow.errors import BadInput
 
-REQUIRED = ("config.yaml", "data.json", "environment.json", "history.csv", "metrics.json")
+FINISHED = "metrics.json"  # written last, so its presence means the run finished
+REQUIRED = ("config.yaml", "data.json", "environment.json", "history.csv", FINISHED)
 
 
 @dataclass
@@ -25,6 +26,8 @@ class RunRecord:
     metrics: dict[str, Any]
     diagnostics: dict[str, Any] = field(default_factory=dict)
     evaluations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    interpretation: dict[str, Any] = field(default_factory=dict)
+    transfer: dict[str, Any] = field(default_factory=dict)  # transfer.json of transfer runs
 
 
 def read_run(folder: str | Path) -> RunRecord:
@@ -49,6 +52,10 @@ def read_run(folder: str | Path) -> RunRecord:
             path.parent.name: _json(path)
             for path in sorted((folder / "evaluations").glob("*/metrics.json"))
         },
+        interpretation=_json(folder / "interpretation.json")
+        if (folder / "interpretation.json").is_file()
+        else {},
+        transfer=_json(folder / "transfer.json") if (folder / "transfer.json").is_file() else {},
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,7 @@ def fit(
     run_folder: Path,
     seed: int,
     console: Console | None = None,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> TrainResult:
     """Train ``model`` (or the one found in ``run_folder/checkpoints``, to resume).
 
@@ -110,6 +112,7 @@ def fit(
     if spec.schedule.kind != "constant":
         callbacks.append(ScheduleCallback(spec.schedule, base_lr, spec.epochs, steps))
     callbacks.append(EpochProgress(spec.epochs, steps, console))
+    callbacks.extend(extra_callbacks)  # trackers see the epoch after it is recorded
 
     started = time.perf_counter()
     if resumed_from < spec.epochs and not _stopped_before(state, spec):

@@ -1,0 +1,41 @@
+"""``dlw explain``: Grad-CAM, saliency, occlusion, feature maps and filters of a run's model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dlworkflow.cli.common import app, backend, out
+
+
+@app.command("explain")
+def explain_command(
+    run_folder: Annotated[Path, typer.Argument(help="A finished run folder.")],
+    images: Annotated[
+        list[str], typer.Argument(help="Image files, or test:N for the run's test set.")
+    ],
+    method: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--method",
+            "-m",
+            help="gradcam, gradcam++, saliency, smoothgrad, occlusion, feature-maps, filters "
+            "(repeatable; default: gradcam, saliency, occlusion, feature-maps).",
+        ),
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option("--class", help="Class name or id (default: predicted).")
+    ] = None,
+    layer: Annotated[str | None, typer.Option(help="Conv layer (default: the last one).")] = None,
+    patch: Annotated[int | None, typer.Option(help="Occlusion patch side in pixels.")] = None,
+    stride: Annotated[int | None, typer.Option(help="Occlusion stride in pixels.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Default RUN/explanations.")] = None,
+) -> None:
+    """Explain a run's predictions on images: figures and one HTML page."""
+    with backend():
+        from dlworkflow.interpret.explain import explain_run
+
+        page = explain_run(run_folder, images, method, target, layer, patch, stride, out_dir)
+    out.print(f"explanation: {page}")

@@ -1,0 +1,69 @@
+"""Reading images and video frames for the gallery, refusing what cannot be a photo.
+
+The pixel cap is checked from the header before any decoding, so a huge or
+decompression-bomb file costs nothing; a corrupt file names itself in one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from dlworkflow.errors import BadInput
+
+MAX_PIXELS = 24_000_000  # a 24-megapixel photo; larger ones are refused, not resized
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+
+
+def load_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """An RGB uint8 array of the image at ``path``."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadInput(f"{path}: image file does not exist")
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            if width * height > max_pixels:
+                raise BadInput(
+                    f"{path}: {width}x{height} = {width * height:,} pixels is over the cap of "
+                    f"{max_pixels:,}; downscale it or raise --max-pixels"
+                )
+            return np.asarray(image.convert("RGB"))
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as error:
+        raise BadInput(f"{path}: not a readable image ({error})") from None
+
+
+def is_video(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in VIDEO_SUFFIXES
+
+
+def video_frames(
+    path: str | Path, every: int = 5, max_pixels: int = MAX_PIXELS
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Every ``every``-th frame of a video as (frame number, RGB array), via FFmpeg (PyAV)."""
+    import av
+
+    path = Path(path)
+    if every < 1:
+        raise BadInput(f"--every: {every} is not a positive frame step")
+    if not path.is_file():
+        raise BadInput(f"{path}: video file does not exist")
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as error:
+        raise BadInput(f"{path}: not a readable video ({error})") from None
+    with container:
+        if not container.streams.video:
+            raise BadInput(f"{path}: has no video stream")
+        stream = container.streams.video[0]
+        if stream.width * stream.height > max_pixels:
+            raise BadInput(f"{path}: frames of {stream.width}x{stream.height} are over the cap")
+        try:
+            for number, frame in enumerate(container.decode(stream)):
+                if number % every == 0:
+                    yield number, frame.to_ndarray(format="rgb24")
+        except av.error.FFmpegError as error:
+            raise BadInput(f"{path}: video is damaged at frame {number + 1} ({error})") from None

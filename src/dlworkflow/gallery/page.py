@@ -1,0 +1,43 @@
+"""The evaluation as one self-contained HTML page (figures inline, tables as HTML)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from dlworkflow.atomic import write_text
+from dlworkflow.figures import save_figure
+from dlworkflow.gallery.figures import distance_figure, roc_det_figure
+from dlworkflow.report.build import inline_figure
+
+
+def write_page(
+    out_dir: Path,
+    metrics: dict,
+    genuine: np.ndarray,
+    impostor: np.ndarray,
+    known_correct: np.ndarray,
+    known_distance: np.ndarray,
+    unknown_distance: np.ndarray,
+) -> Path:
+    thresholds = metrics["thresholds"]
+    figures = out_dir / "figures"
+    roc = save_figure(roc_det_figure(genuine, impostor, thresholds), figures / "roc_det.svg")
+    histogram = save_figure(
+        distance_figure(genuine, impostor, known_distance, unknown_distance, thresholds),
+        figures / "distances.svg",
+    )
+    environment = Environment(
+        loader=PackageLoader("dlworkflow.gallery", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    html = environment.get_template("evaluation.html.j2").render(
+        m=metrics,
+        roc=inline_figure(roc, "ROC and DET"),
+        histogram=inline_figure(histogram, "distance histograms"),
+    )
+    return write_text(out_dir / "report.html", html)

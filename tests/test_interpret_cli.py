@@ -1,0 +1,120 @@
+"""``dlw explain`` and the run report's interpretation section, end to end."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import dlworkflow
+from dlworkflow.data import load_dataset
+from dlworkflow.errors import BadInput
+from dlworkflow.interpret import explain_run, interpret_run
+from dlworkflow.models import build_zoo, head_for
+from tests.conftest import run_dlw
+from tests.html_parse import ReportPage
+
+CONV = [
+    {"Conv2D": {"filters": 8, "kernel_size": 3, "padding": "same", "activation": "relu"}},
+    {"MaxPooling2D": {"pool_size": 2}},
+    "Flatten",
+    {"Dense": {"units": 10, "activation": "softmax"}},
+]
+
+
+@pytest.fixture(scope="module")
+def conv_run(tmp_path_factory):
+    """The one real run every test here explains."""
+    runs = tmp_path_factory.mktemp("runs")
+    config = {
+        "name": "digits-conv",
+        "data": {"source": "digits", "limit": 400},
+        "model": {"layers": CONV},
+        "train": {"epochs": 2, "learnability": False},
+    }
+    return dlworkflow.run(config, runs_dir=runs)
+
+
+def test_run_report_has_the_interpretation_section(conv_run):
+    record = json.loads((conv_run.folder / "interpretation.json").read_text())
+    assert record["methods"] == ["Grad-CAM", "saliency", "occlusion (drop of p)"]
+    assert record["gradcam_layer"] == "conv2d" and record["feature_layer"] == "conv2d"
+    assert [image["correct"] for image in record["images"]][:3] == [True, True, True]
+    page = ReportPage((conv_run.folder / "report.html").read_text(encoding="utf-8"))
+    assert page.sections.index("interpretation") == page.sections.index("evaluation") + 1
+    assert (conv_run.folder / "figures" / "feature_maps.png").is_file()
+
+
+def test_explain_files_and_test_images(conv_run, tmp_path: Path):
+    picture = tmp_path / "digit.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (20, 16, 3), np.uint8)).save(picture)
+    out = tmp_path / "explained"
+    methods = ["-m", "gradcam", "-m", "gradcam++", "-m", "smoothgrad", "-m", "occlusion"]
+    result = run_dlw(
+        "explain", str(conv_run.folder), str(picture), "test:3", *methods, "-m", "feature-maps",
+        "-m", "filters", "--class", "7", "--patch", "2", "--out", str(out), cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "explanation.json").read_text())
+    first, second = summary["images"]
+    assert first["notes"] == [
+        "converted from RGB to L (1 channel(s))",
+        "resized from 16×20 to 8×8",
+        "pixel values 0–255 mapped to the run's raw range 0–16",
+    ]
+    assert second["name"] == "test-3" and second["true"] is not None
+    assert first["shown_class"] == second["shown_class"] == "7"
+    assert set(summary["figures"]) == {
+        "heatmaps.png",
+        "feature_maps_digit.png_conv2d.png",
+        "feature_maps_digit.png_max_pooling2d.png",
+        "feature_maps_test-3_conv2d.png",
+        "feature_maps_test-3_max_pooling2d.png",
+        "filters_conv2d.png",
+    }
+    page = ReportPage((out / "explanation.html").read_text(encoding="utf-8"))
+    assert page.png_count == 6 and page.external == []
+    assert page.table("explained")[2][0] == "test-3"
+
+
+@pytest.mark.parametrize(
+    ("images", "options", "message"),
+    [
+        (["missing.png"], {}, "missing.png: no such image file"),
+        (["test:0"], {"methods": ["heat"]}, "--method: heat unknown"),
+        (["test:0"], {"target": "cat"}, "--class: 'cat' is not one of the run's classes"),
+        (["test:0"], {"layer": "dense"}, "layer 'dense' is not a conv/pooling layer"),
+        (["test:x"], {}, "test:x: expected test:N"),
+    ],
+)
+def test_explain_bad_input(conv_run, tmp_path: Path, images, options, message):
+    with pytest.raises(BadInput, match=re.escape(message)):
+        explain_run(conv_run.folder, images, out=tmp_path / "o", **options)
+    assert not (tmp_path / "o").exists()
+
+
+def test_explain_cli_bad_input_exits_2_and_writes_nothing(conv_run, tmp_path: Path):
+    out = tmp_path / "o"
+    result = run_dlw("explain", str(conv_run.folder), "test:99999", "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 2 and "test:99999: the test split has images 0–" in result.stderr
+    assert not out.exists() and not (conv_run.folder / "explanations").exists()
+
+
+def test_dense_only_model_gets_saliency_and_occlusion(tmp_path: Path):
+    """The default run's MLP: the section runs what needs no conv layer and says why."""
+    dataset = load_dataset({"source": "digits", "limit": 200})
+    mlp = build_zoo("mlp", (64,), head_for("multiclass", 10), {"hidden": [16]})
+    split = dataset.test
+    y_prob = np.asarray(mlp(dataset.preprocessing.with_flatten(True).apply(split.x)))
+    record = interpret_run(mlp, dataset, split, y_prob, tmp_path, count=2)
+    assert record["methods"] == ["saliency", "occlusion (drop of p)"]
+    assert "Grad-CAM and feature maps need a conv layer" in record["notes"][0]
+    assert 2 <= len(record["images"]) <= 4 and "feature_layer" not in record
+    for image in record["images"]:
+        right = y_prob[image["index"]].argmax() == split.y[image["index"]]
+        assert image["correct"] == right == (image["true"] == image["predicted"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["interpretation.png"]
