@@ -18,9 +18,18 @@ from dlworkflow.models import build_zoo, head_for
 from tests.conftest import run_dlw
 from tests.html_parse import ReportPage
 
+# Named, so the names do not depend on how many layers earlier tests in the process built.
 CONV = [
-    {"Conv2D": {"filters": 8, "kernel_size": 3, "padding": "same", "activation": "relu"}},
-    {"MaxPooling2D": {"pool_size": 2}},
+    {
+        "Conv2D": {
+            "filters": 8,
+            "kernel_size": 3,
+            "padding": "same",
+            "activation": "relu",
+            "name": "conv2d",
+        }
+    },
+    {"MaxPooling2D": {"pool_size": 2, "name": "max_pooling2d"}},
     "Flatten",
     {"Dense": {"units": 10, "activation": "softmax"}},
 ]
