@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import joblib
 import keras
 import numpy as np
 import pytest
@@ -192,6 +193,27 @@ def test_features_with_cache_pca_and_grid_search(
         first.folder, {"source": f"folder:{image_folder}", "options": {"image_size": 24}}
     )
     assert result["samples"] == 18
+
+
+def test_evaluate_replays_a_knn_head_that_lives_outside_the_model(
+    tmp_path: Path, image_folder: Path, backbone: Path
+):
+    features = {"head": "knn", "cv": 2, "grid": {"n_neighbors": [1, 3]}}
+    config = _config(image_folder, backbone, features=features)
+    run = dlworkflow.run(config, runs_dir=tmp_path / "runs")
+    assert json.loads((run.folder / "transfer.json").read_text())["head"]["in_model"] is False
+    data = {"source": f"folder:{image_folder}", "options": {"image_size": 16}}
+    result = evaluate_run(run.folder, data)
+    features = keras.models.load_model(run.folder / "model.keras")
+    pipeline = joblib.load(run.folder / "head.joblib")
+    dataset = run.dataset
+    everything = np.concatenate([split.x for split in dataset.splits().values()])
+    labels = np.concatenate([split.y for split in dataset.splits().values()])
+    x = dataset.preprocessing.apply(everything)
+    expected = pipeline.predict(features.predict(x, verbose=0))
+    evaluation = result["evaluation"]
+    assert result["samples"] == 18
+    assert evaluation["accuracy"] == pytest.approx(np.mean(expected == labels))
 
 
 def test_fine_tune_two_stages(tmp_path: Path, image_folder: Path, backbone: Path):

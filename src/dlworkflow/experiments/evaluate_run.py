@@ -56,6 +56,10 @@ def evaluate_run(folder: str | Path, data: DataSpec | dict[str, Any] | str) -> d
     dataset.preprocessing = Preprocessing.from_dict(record.data["preprocessing"])  # the run's
     model = keras.models.load_model(record.folder / "model.keras", compile=False)
     predict = predict_with(model)
+    if not (record.transfer or {}).get("head", {}).get("in_model", True):
+        from dlworkflow.transfer.heads import head_predictor
+
+        predict = head_predictor(model, record.folder / "head.joblib")  # k-NN heads
     y_prob = predict(dataset.preprocessing.apply(split.x))
     key = re.sub(r"[^A-Za-z0-9._-]+", "_", source).strip("_") or "data"
     target = record.folder / "evaluations" / key

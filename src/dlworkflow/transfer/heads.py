@@ -10,8 +10,10 @@ keeps its own layers behind the scaler and PCA as layers.
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
+import joblib
 import keras
 import numpy as np
 from matplotlib.figure import Figure
@@ -118,6 +120,13 @@ def head_scores(pipeline: Pipeline, x: np.ndarray) -> np.ndarray:
         return proba[:, 1:] if proba.shape[1] == 2 else proba
     decision = pipeline.decision_function(x)
     return expit(decision)[:, None] if decision.ndim == 1 else softmax(decision, axis=1)
+
+
+def head_predictor(features: keras.Model, head_path: Path):
+    """Raw inputs → class scores for a run whose head has no layer form (k-NN): the saved
+    feature extractor, then the pickled scikit-learn head."""
+    pipeline = joblib.load(head_path)
+    return lambda x: head_scores(pipeline, features.predict(x, batch_size=256, verbose=0))
 
 
 def keras_head(pipeline: Pipeline, features: keras.KerasTensor) -> keras.KerasTensor | None:
