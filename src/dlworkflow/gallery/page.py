@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dlworkflow.atomic import write_text
 from dlworkflow.figures import save_figure
 from dlworkflow.gallery.figures import distance_figure, roc_det_figure
-from dlworkflow.report.build import inline_figure
+from dlworkflow.report.build import inline_figure, page_templates
 
 
 def write_page(
@@ -29,13 +28,7 @@ def write_page(
         distance_figure(genuine, impostor, known_distance, unknown_distance, thresholds),
         figures / "distances.svg",
     )
-    environment = Environment(
-        loader=PackageLoader("dlworkflow.gallery", "templates"),
-        autoescape=select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    html = environment.get_template("evaluation.html.j2").render(
+    html = page_templates().get_template("gallery_evaluation.html.j2").render(
         m=metrics,
         roc=inline_figure(roc, "ROC and DET"),
         histogram=inline_figure(histogram, "distance histograms"),
