@@ -152,7 +152,7 @@ def test_keras_layer_as_embedder(tmp_path: Path):
     with pytest.raises(BadInput, match="--layer: 'nope' is not a layer of tiny"):
         KerasEmbedder(tmp_path / "tiny.keras", "nope")
     (tmp_path / "broken.keras").write_bytes(b"PK not a zip")
-    with pytest.raises(BadInput, match="broken.keras: not a loadable Keras model"):
+    with pytest.raises(BadInput, match="broken.keras: cannot be loaded as a Keras model"):
         KerasEmbedder(tmp_path / "broken.keras")
     gallery = Gallery.create(tmp_path / "k.db", embedder.name, embedder.spec(), 6, 1.0)
     gallery.enroll("ann", vectors[:1], ["s1/1.pgm"], embedder_name=embedder.name)

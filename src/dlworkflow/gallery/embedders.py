@@ -170,6 +170,7 @@ class KerasEmbedder:
         import keras
 
         from dlworkflow.data import Preprocessing
+        from dlworkflow.models.resolve import load_model_file
 
         source = Path(source).resolve()
         model_file, self.preprocessing = source, None
@@ -179,12 +180,7 @@ class KerasEmbedder:
             record = read_run(source)
             model_file = source / "model.keras"
             self.preprocessing = Preprocessing.from_dict(record.data["preprocessing"])
-        if not model_file.is_file():
-            raise BadInput(f"{model_file}: Keras model file does not exist")
-        try:
-            model = keras.models.load_model(model_file, compile=False)
-        except Exception as error:  # Keras raises many kinds for a damaged file
-            raise BadInput(f"{model_file}: not a loadable Keras model ({error})") from None
+        model = load_model_file(model_file)
         names = [item.name for item in model.layers]
         layer = layer or (names[-2] if len(names) > 1 else names[-1])  # before the classifier
         if layer not in names:

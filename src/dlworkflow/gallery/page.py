@@ -28,9 +28,13 @@ def write_page(
         distance_figure(genuine, impostor, known_distance, unknown_distance, thresholds),
         figures / "distances.svg",
     )
-    html = page_templates().get_template("gallery_evaluation.html.j2").render(
-        m=metrics,
-        roc=inline_figure(roc, "ROC and DET"),
-        histogram=inline_figure(histogram, "distance histograms"),
+    html = (
+        page_templates()
+        .get_template("gallery_evaluation.html.j2")
+        .render(
+            m=metrics,
+            roc=inline_figure(roc, "ROC and DET"),
+            histogram=inline_figure(histogram, "distance histograms"),
+        )
     )
     return write_text(out_dir / "report.html", html)

@@ -19,18 +19,23 @@ ZOO_DEFAULTS: dict[str, tuple[tuple[int, ...], Head]] = {
 }
 
 
+def load_model_file(path: Path, missing: str = "model file does not exist") -> keras.Model:
+    """A saved ``.keras`` model, or one line naming the file when it is missing or damaged."""
+    if not path.is_file():
+        raise BadInput(f"{path}: {missing}")
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as error:  # Keras raises many kinds for a damaged archive
+        raise BadInput(f"{path}: cannot be loaded as a Keras model ({error})") from None
+
+
 def resolve_model(
     target: str, input_shape: tuple[int, ...] | None = None, classes: int | None = None
 ) -> keras.Model:
     """Load ``model.keras``, build a config's model (loading its data), or build a zoo model."""
     path = Path(target)
     if path.suffix == ".keras":
-        if not path.is_file():
-            raise BadInput(f"{path}: model file does not exist")
-        try:
-            return keras.models.load_model(path, compile=False)
-        except Exception as error:  # Keras raises many kinds for a damaged archive
-            raise BadInput(f"{path}: cannot be loaded as a Keras model ({error})") from None
+        return load_model_file(path)
     if path.suffix in (".yaml", ".yml"):
         from dlworkflow.config import load_config
         from dlworkflow.experiments import prepare

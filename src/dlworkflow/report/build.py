@@ -16,7 +16,6 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from dlworkflow.atomic import write_text
-from dlworkflow.errors import BadInput
 from dlworkflow.report.reader import RunRecord, read_run
 
 _XML_PROLOGUE = re.compile(r"<\?xml[^>]*\?>\s*|<!DOCTYPE[^>]*>\s*", re.DOTALL)
@@ -76,16 +75,11 @@ def _figure_reader(folder: Path):
 
 
 def _model_table(path: Path) -> tuple[list[dict], dict[str, int]]:
-    import keras
 
+    from dlworkflow.models.resolve import load_model_file
     from dlworkflow.models.summary import layer_table, param_totals
 
-    if not path.is_file():
-        raise BadInput(f"{path}: missing from the run folder")
-    try:
-        model = keras.models.load_model(path, compile=False)
-    except Exception as error:  # Keras raises many kinds for a damaged archive
-        raise BadInput(f"{path}: cannot be loaded as a Keras model ({error})") from None
+    model = load_model_file(path, "missing from the run folder")
     return layer_table(model), param_totals(model)
 
 

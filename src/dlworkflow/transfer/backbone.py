@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from dlworkflow.errors import BadInput
+from dlworkflow.models.resolve import load_model_file
 from dlworkflow.transfer.spec import BackboneSpec, Pooling
 
 # name → (keras.applications class, preprocess_input mode, default input side)
@@ -204,16 +205,12 @@ def _saved(spec: BackboneSpec) -> tuple[keras.Model, Preprocess, dict, str | Non
     is_run = spec.source.startswith("run:")
     path = Path(spec.source.removeprefix("run:"))
     model_path = path / "model.keras" if is_run else path
-    if not model_path.is_file():
-        known = ", ".join(sorted(APPLICATIONS))
-        raise BadInput(
-            f"transfer.backbone.source: {model_path} does not exist; give a Keras Applications "
-            f"name ({known}), run:RUN_FOLDER or the path of a saved .keras model"
-        )
-    try:
-        model = keras.models.load_model(model_path, compile=False)
-    except Exception as error:  # Keras raises many kinds for a damaged archive
-        raise BadInput(f"{model_path}: cannot be loaded as a Keras model ({error})") from None
+    known = ", ".join(sorted(APPLICATIONS))
+    model = load_model_file(
+        model_path,
+        f"transfer.backbone.source does not exist; give a Keras Applications name ({known}), "
+        "run:RUN_FOLDER or the path of a saved .keras model",
+    )
     digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
     pretrained_on = None
     preprocess = _mode(spec.preprocessing or "unit")
