@@ -15,6 +15,7 @@ from sklearn.datasets import make_classification
 import dlworkflow
 from dlworkflow.errors import BadInput
 from dlworkflow.experiments.evaluate_run import evaluate_run
+from dlworkflow.interpret import explain_run
 from dlworkflow.transfer.advice import four_way_advice
 from dlworkflow.transfer.backbone import _mode, preprocess_layer
 from dlworkflow.transfer.finetune import unfreeze_targets
@@ -214,6 +215,9 @@ def test_evaluate_replays_a_knn_head_that_lives_outside_the_model(
     evaluation = result["evaluation"]
     assert result["samples"] == 18
     assert evaluation["accuracy"] == pytest.approx(np.mean(expected == labels))
+    with pytest.raises(BadInput, match="k-NN head is not part of model.keras"):
+        explain_run(run.folder, ["test:0"], ["saliency"])
+    assert not (run.folder / "explanations").exists()
 
 
 def test_fine_tune_two_stages(tmp_path: Path, image_folder: Path, backbone: Path):

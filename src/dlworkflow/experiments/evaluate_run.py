@@ -22,7 +22,7 @@ def evaluate_run(folder: str | Path, data: DataSpec | dict[str, Any] | str) -> d
     The run's recorded preprocessing is replayed on the new inputs, so the model sees
     what it saw in training. Results go to ``evaluations/<source>/`` and the report.
     """
-    import keras
+    from dlworkflow.models.resolve import MISSING_FROM_RUN, load_model_file
 
     record = read_run(folder)
     if isinstance(data, DataSpec):
@@ -54,9 +54,9 @@ def evaluate_run(folder: str | Path, data: DataSpec | dict[str, Any] | str) -> d
             f"{len(record.data['class_names'])}"
         )
     dataset.preprocessing = Preprocessing.from_dict(record.data["preprocessing"])  # the run's
-    model = keras.models.load_model(record.folder / "model.keras", compile=False)
+    model = load_model_file(record.model_path, MISSING_FROM_RUN)
     predict = predict_with(model)
-    if not (record.transfer or {}).get("head", {}).get("in_model", True):
+    if not record.head_in_model:
         from dlworkflow.transfer.heads import head_predictor
 
         predict = head_predictor(model, record.folder / "head.joblib")  # k-NN heads

@@ -38,7 +38,7 @@ def explain_run(
     Writes the figures, ``explanation.json`` and ``explanation.html`` into ``out``
     (default ``RUN/explanations/``) and returns the page's path.
     """
-    import keras
+    from dlworkflow.models.resolve import MISSING_FROM_RUN, load_model_file
 
     record = read_run(folder)
     shape = image_shape(record.data)
@@ -49,7 +49,12 @@ def explain_run(
     preprocessing = Preprocessing.from_dict(record.data["preprocessing"])
     test = _test_split(record) if any(s.startswith("test:") for s in images) else None
     picked = pick_images(images, shape, raw_top(preprocessing), test)
-    model = keras.models.load_model(record.folder / "model.keras", compile=False)
+    if not record.head_in_model:
+        raise BadInput(
+            f"{record.folder}: its k-NN head is not part of model.keras, so the model gives "
+            "features, not class scores; explain a run with a linear, dense or fine-tuned head"
+        )
+    model = load_model_file(record.model_path, MISSING_FROM_RUN)
     chosen, notes = choose(model, methods, DEFAULT)
     raw = np.stack([p.raw for p in picked])
     x = preprocessing.with_flatten(False).apply(raw)

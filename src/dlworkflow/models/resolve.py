@@ -19,6 +19,9 @@ ZOO_DEFAULTS: dict[str, tuple[tuple[int, ...], Head]] = {
 }
 
 
+MISSING_FROM_RUN = "missing from the run folder"
+
+
 def load_model_file(path: Path, missing: str = "model file does not exist") -> keras.Model:
     """A saved ``.keras`` model, or one line naming the file when it is missing or damaged."""
     if not path.is_file():

@@ -46,7 +46,7 @@ def page_templates() -> Environment:
 def build_report(folder: str | Path) -> Path:
     """Write ``report.html`` into the run folder and return its path."""
     record = read_run(folder)
-    model_rows, totals = _model_table(record.folder / "model.keras")
+    model_rows, totals = _model_table(record.model_path)
     template = page_templates().get_template("report.html.j2")
     html = template.render(
         run=record,
@@ -75,11 +75,10 @@ def _figure_reader(folder: Path):
 
 
 def _model_table(path: Path) -> tuple[list[dict], dict[str, int]]:
-
-    from dlworkflow.models.resolve import load_model_file
+    from dlworkflow.models.resolve import MISSING_FROM_RUN, load_model_file
     from dlworkflow.models.summary import layer_table, param_totals
 
-    model = load_model_file(path, "missing from the run folder")
+    model = load_model_file(path, MISSING_FROM_RUN)
     return layer_table(model), param_totals(model)
 
 

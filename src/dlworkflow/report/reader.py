@@ -29,6 +29,16 @@ class RunRecord:
     interpretation: dict[str, Any] = field(default_factory=dict)
     transfer: dict[str, Any] = field(default_factory=dict)  # transfer.json of transfer runs
 
+    @property
+    def model_path(self) -> Path:
+        return self.folder / "model.keras"
+
+    @property
+    def head_in_model(self) -> bool:
+        """False for a transfer run whose head (k-NN) lives in ``head.joblib``, outside
+        ``model.keras``: the model then ends in features, not class scores."""
+        return self.transfer.get("head", {}).get("in_model", True)
+
 
 def read_run(folder: str | Path) -> RunRecord:
     folder = Path(folder)
