@@ -65,17 +65,9 @@ def run_sweep(
     console = console or Console(stderr=True)
     # Many models in one process make TensorFlow warn about retracing; it is expected here.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    _preflight(plan)
     sweep_yaml = yaml.safe_dump(plan.source, sort_keys=False, allow_unicode=True)
     folder, resuming = choose_folder(
         Path(runs_dir), plan.name, sweep_yaml, SWEEP_FILE, SUMMARY_FILE
-    )
-    if not resuming:
-        folder.mkdir(parents=True)
-        write_text(folder / SWEEP_FILE, sweep_yaml)
-    console.print(
-        f"{'resuming' if resuming else 'sweep'} [bold]{folder}[/bold]: {len(plan.runs)} runs"
-        + (f", {jobs} at a time" if jobs > 1 else "")
     )
     outcomes: dict[str, RunOutcome] = {}
     pending = []
@@ -85,6 +77,14 @@ def run_sweep(
             outcomes[planned.name] = RunOutcome(planned.name, done.name, "skipped")
         else:
             pending.append(planned)
+    _preflight(pending, plan.name)  # before anything is written; finished runs need none
+    if not resuming:
+        folder.mkdir(parents=True)
+        write_text(folder / SWEEP_FILE, sweep_yaml)
+    console.print(
+        f"{'resuming' if resuming else 'sweep'} [bold]{folder}[/bold]: {len(plan.runs)} runs"
+        + (f", {jobs} at a time" if jobs > 1 else "")
+    )
     if jobs == 1 or len(pending) <= 1:
         for planned in pending:
             config = planned.config.model_dump(mode="json")
@@ -125,13 +125,13 @@ def _compare(folder: Path, outcomes: list[RunOutcome], console: Console) -> Path
         return None
 
 
-def _preflight(plan: SweepPlan) -> None:
+def _preflight(runs: list[PlannedRun], sweep_name: str) -> None:
     """Prepare (data, model, compile checks) every distinct run before the first starts."""
     from dlworkflow.experiments.run import prepare
 
     checked: set[str] = set()
-    for planned in plan.runs:
-        config = planned.config.model_copy(update={"name": plan.name, "seed": 0})
+    for planned in runs:
+        config = planned.config.model_copy(update={"name": sweep_name, "seed": 0})
         key = config.to_yaml()  # repeats differ only by seed: one check is enough
         if key in checked:
             continue
