@@ -25,7 +25,7 @@ from pathlib import Path
 
 import dlworkflow
 from dlworkflow.evaluate.evaluation import evaluate_predictions, save_training_curves
-from dlworkflow.experiments.run import predict_with
+from dlworkflow.experiments.runner import predict_with
 from dlworkflow.report import build_report
 
 CASES = {

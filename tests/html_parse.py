@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+SVG, PNG = "data:image/svg+xml;base64,", "data:image/png;base64,"
+
 
 class ReportPage(HTMLParser):
     def __init__(self, html: str) -> None:
         super().__init__()
         self.sections: list[str] = []
         self.tables: list[dict] = []  # {"id", "class", "rows": [[cell text, ...], ...]}
-        self.svg_count = 0
+        self.svg_count = 0  # SVG figures, as <img> data URIs (an inline <svg> could run script)
         self.png_count = 0
+        self.inline_svg = 0
+        self.scripts = 0
         self.external: list[str] = []
         self._table: dict | None = None
         self._row: list[str] | None = None
@@ -27,8 +31,12 @@ class ReportPage(HTMLParser):
         if tag == "section":
             self.sections.append(attributes.get("id", ""))
         elif tag == "svg":
+            self.inline_svg += 1
+        elif tag == "script":
+            self.scripts += 1
+        elif tag == "img" and (attributes.get("src") or "").startswith(SVG):
             self.svg_count += 1
-        elif tag == "img" and (attributes.get("src") or "").startswith("data:image/png;base64,"):
+        elif tag == "img" and (attributes.get("src") or "").startswith(PNG):
             self.png_count += 1
         elif tag == "table":
             self._table = {"id": attributes.get("id"), "class": attributes.get("class"), "rows": []}

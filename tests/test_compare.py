@@ -11,7 +11,7 @@ import dlworkflow
 from dlworkflow.compare import compare_runs, default_out_dir, write_compare_page
 from dlworkflow.compare.comparison import check_comparable, split_notes
 from dlworkflow.errors import BadInput
-from dlworkflow.report import read_run
+from dlworkflow.runfolder import read_run
 
 from .conftest import run_dlw
 from .html_parse import ReportPage

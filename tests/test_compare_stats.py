@@ -21,7 +21,7 @@ from dlworkflow.compare.stats import (
     within_noise,
 )
 from dlworkflow.keypaths import flatten
-from dlworkflow.report.reader import RunRecord
+from dlworkflow.runfolder import RunRecord
 
 
 def config(name: str, seed: int, lr: float = 0.001, activation: str = "relu", **data) -> dict:

@@ -1,9 +1,9 @@
 import keras
 import pytest
 
-from dlworkflow.config import CompileSpec
 from dlworkflow.errors import BadInput
 from dlworkflow.train import plan_compile
+from dlworkflow.train.spec import CompileSpec
 
 
 def spec(**values) -> CompileSpec:

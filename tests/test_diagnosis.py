@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dlworkflow.config import load_config
-from dlworkflow.train import diagnose
+from dlworkflow.experiments import diagnose_run as diagnose
 
 
 def history(

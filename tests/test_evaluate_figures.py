@@ -16,7 +16,7 @@ from dlworkflow.evaluate.curves import (
     threshold_figure,
     threshold_sweep,
 )
-from dlworkflow.evaluate.gallery import highest_loss_indices, misclassified_gallery_figure
+from dlworkflow.evaluate.mistakes import highest_loss_indices, misclassified_gallery_figure
 from dlworkflow.figures import save_figure
 
 

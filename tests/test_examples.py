@@ -55,7 +55,7 @@ TRANSFER_PARAMS = {
 
 @pytest.mark.parametrize("name", sorted(TRANSFER_PARAMS))
 def test_transfer_example_is_valid(name: str):
-    from dlworkflow.transfer.experiment import prepare_transfer
+    from dlworkflow.experiments.transfer_run import prepare_transfer
 
     config = load_config(EXAMPLES / name)
     assert config.transfer.backbone.weights == "imagenet"

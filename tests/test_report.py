@@ -8,7 +8,7 @@ import pytest
 
 import dlworkflow
 from dlworkflow.errors import BadInput
-from dlworkflow.experiments.evaluate_run import evaluate_run
+from dlworkflow.experiments.other_data import evaluate_run
 from dlworkflow.report import build_report
 
 from .html_parse import ReportPage
@@ -89,7 +89,7 @@ def test_rebuild_reads_only_the_folder(digits_run, tmp_path):
         (lambda f: (f / "metrics.json").unlink(), "metrics.json: missing from the run folder"),
         (lambda f: (f / "data.json").write_text("{not json"), "data.json: corrupt JSON"),
         (lambda f: (f / "history.csv").write_text("epoch,loss\n1,abc\n"), "history.csv: corrupt"),
-        (lambda f: (f / "model.keras").write_bytes(b"junk"), "model.keras: cannot be loaded"),
+        (lambda f: (f / "model_table.json").write_text("{"), "model_table.json: corrupt"),
     ],
 )
 def test_damaged_run_folders_are_named(digits_run, tmp_path, damage, expected):

@@ -6,11 +6,12 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from dlworkflow.config import ScheduleSpec, TrainSpec, load_config
+from dlworkflow.config import load_config
 from dlworkflow.errors import BadInput
 from dlworkflow.figures import save_figure
 from dlworkflow.train import TrainResult, epoch_lrs, fit, schedule_figure
 from dlworkflow.train.schedules import lr_at
+from dlworkflow.train.spec import ScheduleSpec, TrainSpec
 
 from .digits import digits
 

@@ -51,9 +51,10 @@ def test_run_folder_contract(tmp_path: Path):
         "interpretation.json",
         "metrics.json",
         "model.keras",
+        "model_table.json",
         "predictions.npz",
         "report.html",
-    ]
+    ]  # no .lock: released when the run ends
     config = yaml.safe_load((run.folder / "config.yaml").read_text())
     assert config["train"]["epochs"] == 3 and config["compile"]["loss"] == "auto"
     data = json.loads((run.folder / "data.json").read_text())

@@ -14,7 +14,7 @@ from sklearn.datasets import make_classification
 
 import dlworkflow
 from dlworkflow.errors import BadInput
-from dlworkflow.experiments.evaluate_run import evaluate_run
+from dlworkflow.experiments.other_data import evaluate_run
 from dlworkflow.interpret import explain_run
 from dlworkflow.transfer.advice import four_way_advice
 from dlworkflow.transfer.backbone import _mode, preprocess_layer

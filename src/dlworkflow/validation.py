@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 
@@ -9,6 +11,24 @@ class StrictModel(BaseModel):
     """Unknown keys are errors: a typo in a config must not be silently ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def shorthand(key: str):
+    """A ``mode="before"`` validator body: a bare string ``s`` stands for ``{key: s}``
+    (``data: digits``, ``model: mlp``, ``schedule: cosine``)."""
+
+    def expand(value: Any) -> Any:
+        return {key: value} if isinstance(value, str) else value
+
+    return expand
+
+
+def check_grid(grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """A search grid: every key needs at least one value to try."""
+    for key, values in grid.items():
+        if not values:
+            raise ValueError(f"'{key}' has no values; give at least one to try")
+    return grid
 
 
 _TYPE_LABELS = {"int", "str", "bool", "float", "none"}

@@ -10,6 +10,8 @@ import sys
 from dlworkflow.cli import compare, explain, gallery, workflow  # noqa: F401  (registers)
 from dlworkflow.cli.common import app, console, settings
 
+__all__ = ["app", "main"]
+
 
 def main() -> None:
     from dlworkflow.errors import BadInput, WorkFailed

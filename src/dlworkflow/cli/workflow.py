@@ -173,8 +173,8 @@ def model_command(
         except ValueError:
             raise BadInput(f"--input-shape: '{input_shape}' is not like 28,28,1") from None
     with backend():
+        from dlworkflow.experiments.resolve import resolve_model
         from dlworkflow.models.picture import save_drawings
-        from dlworkflow.models.resolve import resolve_model
         from dlworkflow.models.summary import layer_table, param_totals
         from dlworkflow.models.table import formula_table, rich_table, write_csv, write_json
 
@@ -207,7 +207,7 @@ def evaluate_command(
     """Evaluate a run's model on another dataset; adds a section to its report."""
     spec = {"source": data, "options": parse_options(option), "limit": limit}
     with backend():
-        from dlworkflow.experiments.evaluate_run import evaluate_run
+        from dlworkflow.experiments.other_data import evaluate_run
 
         result = evaluate_run(run_folder, spec)
     evaluation = result["evaluation"]

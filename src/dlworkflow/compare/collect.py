@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlworkflow.errors import BadInput
-from dlworkflow.report.reader import FINISHED as COMPLETE_MARKER
-
-CONFIG = "config.yaml"
+from dlworkflow.runfolder import CONFIG
+from dlworkflow.runfolder import FINISHED as COMPLETE_MARKER
 
 
 @dataclass

@@ -24,7 +24,7 @@ from dlworkflow.compare.configs import (
 from dlworkflow.compare.stats import Summary, best_index, summarize, verdict
 from dlworkflow.errors import BadInput
 from dlworkflow.keypaths import flatten
-from dlworkflow.report.reader import RunRecord, read_run
+from dlworkflow.runfolder import RunRecord, read_run
 
 REGRESSION_TEST = ("mae", "rmse", "r2")  # from the evaluation, beside the compiled loss
 

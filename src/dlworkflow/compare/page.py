@@ -12,7 +12,7 @@ from dlworkflow.compare.configs import ABSENT, SEED, canonical, config_text
 from dlworkflow.compare.figures import curves_figure, main_metric_figure, per_class_f1_figure
 from dlworkflow.compare.stats import Summary
 from dlworkflow.figures import save_figure
-from dlworkflow.report.build import inline_figure, page_templates
+from dlworkflow.pages import inline_figure, render
 
 PAGE = "compare.html"
 
@@ -38,20 +38,18 @@ def write_compare_page(comparison: Comparison, out_dir: str | Path) -> Path:
     drawn["main"] = save_figure(main_metric_figure(comparison), figures / "compare_main.svg")
     if comparison.class_names:
         drawn["f1"] = save_figure(per_class_f1_figure(comparison), figures / "compare_f1.svg")
-    html = (
-        page_templates()
-        .get_template("compare.html.j2")
-        .render(
-            c=comparison,
-            label=label,
-            figure={name: inline_figure(path, name) for name, path in drawn.items()},
-            config_text=config_text,
-            absent=ABSENT,
-            differs=lambda row, key: differs_from_best(comparison, row, key),
-            spread=spread,
-            number=number,
-            created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        )
+    html = render(
+        "dlworkflow.compare",
+        "compare.html.j2",
+        c=comparison,
+        label=label,
+        figure={name: inline_figure(path, name) for name, path in drawn.items()},
+        config_text=config_text,
+        absent=ABSENT,
+        differs=lambda row, key: differs_from_best(comparison, row, key),
+        spread=spread,
+        number=number,
+        created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     )
     return write_text(out_dir / PAGE, html)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from dlworkflow.validation import StrictModel, shorthand
 
 
-class SplitSpec(BaseModel):
+class SplitSpec(StrictModel):
     """Fractions of the whole pool held out; ``test`` is ignored when a source has its own."""
 
-    model_config = ConfigDict(extra="forbid")
     val: float = Field(0.1, ge=0.0, lt=1.0)
     test: float = Field(0.2, ge=0.0, lt=1.0)
 
@@ -24,14 +25,13 @@ class SplitSpec(BaseModel):
         return self
 
 
-class DataSpec(BaseModel):
+class DataSpec(StrictModel):
     """A dataset and how to split and preprocess it.
 
     ``source`` is a bundled name (digits, circles, moons, blobs), a named dataset
     (mnist, fashion_mnist, cifar10, flowers17), ``folder:PATH`` or ``csv:PATH``.
     """
 
-    model_config = ConfigDict(extra="forbid")
     source: str = "digits"
     options: dict[str, Any] = Field(default_factory=dict)
     limit: int | None = Field(None, gt=0)
@@ -40,8 +40,4 @@ class DataSpec(BaseModel):
     flatten: Literal["auto"] | bool = "auto"
     seed: int | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _shorthand(cls, value: Any) -> Any:
-        """Allow ``data: digits`` as well as a mapping."""
-        return {"source": value} if isinstance(value, str) else value
+    _shorthand = model_validator(mode="before")(shorthand("source"))

@@ -16,7 +16,7 @@ from dlworkflow.evaluate.curves import (
     threshold_figure,
     threshold_sweep,
 )
-from dlworkflow.evaluate.gallery import misclassified_gallery_figure
+from dlworkflow.evaluate.mistakes import misclassified_gallery_figure
 from dlworkflow.evaluate.plots import (
     confusion_matrix_figure,
     regression_figure,

@@ -20,7 +20,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from dlworkflow.config import ExperimentConfig, read_config_mapping
 from dlworkflow.errors import BadInput
 from dlworkflow.keypaths import get_path, with_overrides
-from dlworkflow.validation import StrictModel, first_error
+from dlworkflow.validation import StrictModel, check_grid, first_error
 
 SWEEP_FILE = "sweep.yaml"
 SUMMARY_FILE = "sweep.json"  # written last: its presence means the sweep finished
@@ -41,13 +41,7 @@ class SweepSpec(StrictModel):
     sample: int | None = Field(None, ge=1)
     repeats: int = Field(1, ge=1, le=100)
 
-    @field_validator("grid")
-    @classmethod
-    def _no_empty_values(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
-        for key, values in grid.items():
-            if not values:
-                raise ValueError(f"'{key}' has no values; give at least one")
-        return grid
+    _no_empty_values = field_validator("grid")(check_grid)
 
     @model_validator(mode="after")
     def _something_varies(self) -> SweepSpec:

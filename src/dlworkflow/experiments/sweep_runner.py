@@ -2,29 +2,36 @@
 
 Each run is an ordinary run folder inside ``runs/<sweep>/``. Rerunning the same
 command skips the runs that finished and resumes the one that was cut off, because
-:func:`dlworkflow.experiments.run` already resumes an unfinished folder of the same
+:func:`dlworkflow.experiments.runner` already resumes an unfinished folder of the same
 config. A failed run (a NaN loss, say) is recorded and the others go on.
 """
 
 from __future__ import annotations
 
+import ctypes
 import io
+import json
 import logging
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, replace
-from multiprocessing import get_context
+import signal
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 from rich.console import Console
+from rich.markup import escape
 
 from dlworkflow.atomic import write_json, write_text
 from dlworkflow.errors import BadInput, WorkFailed
-from dlworkflow.experiments.folders import COMPLETE_MARKER, choose_folder
+from dlworkflow.experiments.preparation import prepare
+from dlworkflow.experiments.runner import run
 from dlworkflow.experiments.sweep import SUMMARY_FILE, SWEEP_FILE, PlannedRun, SweepPlan
 from dlworkflow.experiments.tracking import TrackingOptions
+from dlworkflow.runfolder import CONFIG, FINISHED, choose_folder, folder_lock
 
 
 @dataclass
@@ -78,38 +85,39 @@ def run_sweep(
         else:
             pending.append(planned)
     _preflight(pending, plan.name)  # before anything is written; finished runs need none
-    if not resuming:
-        folder.mkdir(parents=True)
-        write_text(folder / SWEEP_FILE, sweep_yaml)
-    console.print(
-        f"{'resuming' if resuming else 'sweep'} [bold]{folder}[/bold]: {len(plan.runs)} runs"
-        + (f", {jobs} at a time" if jobs > 1 else "")
-    )
-    if jobs == 1 or len(pending) <= 1:
-        for planned in pending:
-            config = planned.config.model_dump(mode="json")
-            outcomes[planned.name] = _run_one(config, folder, tracking, console)
-            _announce(console, outcomes[planned.name])
-    else:
-        threads = max(1, (os.cpu_count() or 1) // jobs)
-        with ProcessPoolExecutor(
-            max_workers=jobs,
-            mp_context=get_context("spawn"),
-            initializer=_pin_threads,
-            initargs=(threads,),
-        ) as pool:
-            futures = [
-                pool.submit(_run_one, planned.config.model_dump(mode="json"), folder, tracking)
-                for planned in pending
-            ]
-            for future in as_completed(futures):
-                outcome = future.result()
-                outcomes[outcome.name] = outcome
-                _announce(console, outcome)
-    ordered = [outcomes[planned.name] for planned in plan.runs]
-    comparison_page = _compare(folder, ordered, console)
-    write_json(folder / SUMMARY_FILE, _summary(plan, ordered))
-    return SweepResult(folder, ordered, comparison_page)
+    with folder_lock(folder):
+        if not resuming:
+            write_text(folder / SWEEP_FILE, sweep_yaml)
+        console.print(
+            f"{'resuming' if resuming else 'sweep'} [bold]{escape(str(folder))}[/bold]: "
+            f"{len(plan.runs)} runs" + (f", {jobs} at a time" if jobs > 1 else "")
+        )
+        if jobs == 1 or len(pending) <= 1:
+            for planned in pending:
+                config = planned.config.model_dump(mode="json")
+                outcomes[planned.name] = run_one(config, folder, tracking, console)
+                _announce(console, outcomes[planned.name])
+        else:
+            threads = max(1, (os.cpu_count() or 1) // jobs)
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                futures = [
+                    pool.submit(
+                        _run_in_process,
+                        planned.config.model_dump(mode="json"),
+                        folder,
+                        tracking,
+                        threads,
+                    )
+                    for planned in pending
+                ]
+                for future in as_completed(futures):
+                    outcome = future.result()
+                    outcomes[outcome.name] = outcome
+                    _announce(console, outcome)
+        ordered = [outcomes[planned.name] for planned in plan.runs]
+        comparison_page = _compare(folder, ordered, console)
+        write_json(folder / SUMMARY_FILE, _summary(plan, ordered))
+        return SweepResult(folder, ordered, comparison_page)
 
 
 def _compare(folder: Path, outcomes: list[RunOutcome], console: Console) -> Path | None:
@@ -127,8 +135,6 @@ def _compare(folder: Path, outcomes: list[RunOutcome], console: Console) -> Path
 
 def _preflight(runs: list[PlannedRun], sweep_name: str) -> None:
     """Prepare (data, model, compile checks) every distinct run before the first starts."""
-    from dlworkflow.experiments.run import prepare
-
     checked: set[str] = set()
     for planned in runs:
         config = planned.config.model_copy(update={"name": sweep_name, "seed": 0})
@@ -144,22 +150,20 @@ def _preflight(runs: list[PlannedRun], sweep_name: str) -> None:
 
 def _finished_folder(sweep_folder: Path, planned: PlannedRun) -> Path | None:
     folder = sweep_folder / planned.name
-    saved = folder / "config.yaml"
-    finished = (folder / COMPLETE_MARKER).is_file() and saved.is_file()
+    saved = folder / CONFIG
+    finished = (folder / FINISHED).is_file() and saved.is_file()
     if finished and saved.read_text(encoding="utf-8") == planned.config.to_yaml():
         return folder
     return None
 
 
-def _run_one(
+def run_one(
     config: dict[str, Any],
-    sweep_folder: Path,
+    sweep_folder: str | Path,
     tracking: TrackingOptions,
     console: Console | None = None,
 ) -> RunOutcome:
     """One run; in a worker process the console is a quiet buffer."""
-    from dlworkflow.experiments.run import run
-
     console = console or Console(file=io.StringIO())
     try:
         result = run(config, runs_dir=sweep_folder, console=console, tracking=tracking)
@@ -169,11 +173,41 @@ def _run_one(
     return RunOutcome(config["name"], result.folder.name, "finished", metrics=metrics)
 
 
-def _pin_threads(threads: int) -> None:
-    """Give each worker its share of the cores (read when TensorFlow starts its pools)."""
-    for variable in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS"):
-        os.environ[variable] = str(threads)
-    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+def _run_in_process(
+    config: dict[str, Any], sweep_folder: Path, tracking: TrackingOptions, threads: int
+) -> RunOutcome:
+    """One run in a fresh ``python -m dlworkflow.experiments.worker`` with its share of the
+    cores (read when TensorFlow starts its pools); it dies with this process."""
+    request = {"config": config, "sweep_folder": str(sweep_folder), "tracking": asdict(tracking)}
+    environment = {
+        **os.environ,
+        "TF_NUM_INTRAOP_THREADS": str(threads),
+        "OMP_NUM_THREADS": str(threads),
+        "TF_NUM_INTEROP_THREADS": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "dlworkflow.experiments.worker"],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        env=environment,
+        preexec_fn=_die_with_parent,
+    )
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        return RunOutcome(config["name"], None, "failed", f"worker process: {reason}")
+    return RunOutcome(**json.loads(lines[-1]))
+
+
+def _die_with_parent() -> None:
+    """Linux: the worker gets SIGKILL when the sweep's process dies (a killed sweep must
+    not leave runs writing, and holding the locks of, folders it will resume)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _announce(console: Console, outcome: RunOutcome) -> None:

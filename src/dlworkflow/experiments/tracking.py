@@ -19,12 +19,13 @@ from typing import Any
 
 import keras
 
+from dlworkflow import runfolder
 from dlworkflow.atomic import write_json
 from dlworkflow.errors import BadInput
 from dlworkflow.keypaths import flatten
 
 TRACKING_FILE = "tracking.json"
-ARTIFACTS = ("config.yaml", "metrics.json", "model.keras", "report.html")
+ARTIFACTS = (runfolder.CONFIG, runfolder.METRICS, runfolder.MODEL, runfolder.REPORT)
 
 
 @dataclass(frozen=True)

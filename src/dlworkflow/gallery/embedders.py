@@ -169,17 +169,15 @@ class KerasEmbedder:
     def __init__(self, source: str | Path, layer: str | None = None) -> None:
         import keras
 
-        from dlworkflow.data import Preprocessing
-        from dlworkflow.models.resolve import load_model_file
+        from dlworkflow.modelfile import load_model_file
+        from dlworkflow.runfolder import read_run
 
         source = Path(source).resolve()
         model_file, self.preprocessing = source, None
         if source.is_dir():
-            from dlworkflow.report import read_run
-
             record = read_run(source)
-            model_file = source / "model.keras"
-            self.preprocessing = Preprocessing.from_dict(record.data["preprocessing"])
+            model_file = record.model_path
+            self.preprocessing = record.preprocessing
         model = load_model_file(model_file)
         names = [item.name for item in model.layers]
         layer = layer or (names[-2] if len(names) > 1 else names[-1])  # before the classifier

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import roc_curve
 
+from dlworkflow import runfolder
 from dlworkflow.atomic import write_json
 from dlworkflow.errors import BadInput
 from dlworkflow.gallery.calibration import threshold_at_far
@@ -239,6 +240,6 @@ def evaluate_gallery(
         "calibration": calibration.to_dict(),
         "thresholds": thresholds,
     }
-    write_json(out_dir / "metrics.json", metrics)
+    write_json(out_dir / runfolder.METRICS, metrics)
     write_page(out_dir, metrics, genuine, impostor, known_correct, known_distance, unknown_distance)
     return metrics

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
+from dlworkflow import runfolder
 from dlworkflow.atomic import write_text
 from dlworkflow.figures import save_figure
 from dlworkflow.gallery.figures import distance_figure, roc_det_figure
-from dlworkflow.report.build import inline_figure, page_templates
+from dlworkflow.pages import inline_figure, render
 
 
 def write_page(
@@ -22,19 +23,17 @@ def write_page(
     unknown_distance: np.ndarray,
 ) -> Path:
     thresholds = metrics["thresholds"]
-    figures = out_dir / "figures"
+    figures = out_dir / runfolder.FIGURES
     roc = save_figure(roc_det_figure(genuine, impostor, thresholds), figures / "roc_det.svg")
     histogram = save_figure(
         distance_figure(genuine, impostor, known_distance, unknown_distance, thresholds),
         figures / "distances.svg",
     )
-    html = (
-        page_templates()
-        .get_template("gallery_evaluation.html.j2")
-        .render(
-            m=metrics,
-            roc=inline_figure(roc, "ROC and DET"),
-            histogram=inline_figure(histogram, "distance histograms"),
-        )
+    html = render(
+        "dlworkflow.gallery",
+        "gallery_evaluation.html.j2",
+        m=metrics,
+        roc=inline_figure(roc, "ROC and DET"),
+        histogram=inline_figure(histogram, "distance histograms"),
     )
-    return write_text(out_dir / "report.html", html)
+    return write_text(out_dir / runfolder.REPORT, html)

@@ -3,9 +3,9 @@
 from dlworkflow.interpret.cam import grad_cam
 from dlworkflow.interpret.explain import explain_run
 from dlworkflow.interpret.features import feature_maps, maximise_filters
-from dlworkflow.interpret.occlusion import occlusion
+from dlworkflow.interpret.occlusion_maps import occlusion
 from dlworkflow.interpret.probe import probe_model
-from dlworkflow.interpret.saliency import saliency
+from dlworkflow.interpret.saliency_maps import saliency
 from dlworkflow.interpret.section import interpret_run
 
 __all__ = [

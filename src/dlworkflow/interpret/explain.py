@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from dlworkflow.atomic import write_json, write_text
-from dlworkflow.data import Preprocessing, load_dataset
+from dlworkflow.data import load_dataset
 from dlworkflow.errors import BadInput
 from dlworkflow.figures import save_figure
 from dlworkflow.interpret.classes import probabilities
@@ -18,7 +18,8 @@ from dlworkflow.interpret.images import image_shape, pick_images, raw_top
 from dlworkflow.interpret.methods import attribution_maps, choose
 from dlworkflow.interpret.plots import channel_grid_figure, filter_grid_figure, heatmap_figure
 from dlworkflow.interpret.probe import conv_layer_names
-from dlworkflow.report import read_run
+from dlworkflow.pages import inline_figure, render
+from dlworkflow.runfolder import FIGURES, read_run
 
 DEFAULT = ("gradcam", "saliency", "occlusion", "feature-maps")
 
@@ -38,15 +39,13 @@ def explain_run(
     Writes the figures, ``explanation.json`` and ``explanation.html`` into ``out``
     (default ``RUN/explanations/``) and returns the page's path.
     """
-    from dlworkflow.models.resolve import MISSING_FROM_RUN, load_model_file
-
     record = read_run(folder)
     shape = image_shape(record.data)
     if not images:
         raise BadInput("give at least one IMAGE: an image file or test:N")
     names = record.data["class_names"]
     classes = None if target is None else _class_index(target, names)
-    preprocessing = Preprocessing.from_dict(record.data["preprocessing"])
+    preprocessing = record.preprocessing
     test = _test_split(record) if any(s.startswith("test:") for s in images) else None
     picked = pick_images(images, shape, raw_top(preprocessing), test)
     if not record.head_in_model:
@@ -54,7 +53,7 @@ def explain_run(
             f"{record.folder}: its k-NN head is not part of model.keras, so the model gives "
             "features, not class scores; explain a run with a linear, dense or fine-tuned head"
         )
-    model = load_model_file(record.model_path, MISSING_FROM_RUN)
+    model = record.model()
     chosen, notes = choose(model, methods, DEFAULT)
     raw = np.stack([p.raw for p in picked])
     x = preprocessing.with_flatten(False).apply(raw)
@@ -62,7 +61,7 @@ def explain_run(
     shown = np.asarray(classes if classes is not None else y_prob.argmax(axis=1))
     shown = np.broadcast_to(shown, (len(picked),))
     target_dir = Path(out) if out else record.folder / "explanations"
-    figures = target_dir / "figures"
+    figures = target_dir / FIGURES
     written = []
     maps = attribution_maps(model, x, chosen, shown, layer, patch, stride, seed=0)
     if maps:
@@ -131,17 +130,9 @@ def _slug(name: str) -> str:
 
 
 def _page(name: str, summary: dict, figures: list[Path]) -> str:
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
-    from dlworkflow.report.build import inline_figure
-
-    environment = Environment(
-        loader=PackageLoader("dlworkflow.report", "templates"),
-        autoescape=select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return environment.get_template("explain.html.j2").render(
+    return render(
+        "dlworkflow.interpret",
+        "explain.html.j2",
         name=name,
         summary=summary,
         figures=[(path.stem, inline_figure(path, path.stem)) for path in figures],

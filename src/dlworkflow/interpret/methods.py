@@ -7,9 +7,9 @@ import numpy as np
 
 from dlworkflow.errors import BadInput
 from dlworkflow.interpret.cam import grad_cam
-from dlworkflow.interpret.occlusion import occlusion
+from dlworkflow.interpret.occlusion_maps import occlusion
 from dlworkflow.interpret.probe import spatial_layers
-from dlworkflow.interpret.saliency import saliency
+from dlworkflow.interpret.saliency_maps import saliency
 
 LABELS = {
     "gradcam": "Grad-CAM",

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from dlworkflow.evaluate.gallery import show_image
+from dlworkflow.evaluate.mistakes import show_image
 from dlworkflow.figures import plt
 
 

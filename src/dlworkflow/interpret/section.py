@@ -15,7 +15,7 @@ import numpy as np
 
 from dlworkflow.data import Dataset, Split
 from dlworkflow.evaluate.classification import predicted_labels
-from dlworkflow.evaluate.gallery import highest_loss_indices
+from dlworkflow.evaluate.mistakes import highest_loss_indices
 from dlworkflow.figures import save_figure
 from dlworkflow.interpret.features import feature_maps
 from dlworkflow.interpret.methods import LABELS, attribution_maps, choose

@@ -51,6 +51,12 @@ def param_totals(model: keras.Model) -> dict:
     }
 
 
+def model_table(model: keras.Model) -> dict:
+    """The layer table and totals as plain data: what a run stores in ``model_table.json``
+    so that pages built later need no Keras."""
+    return {"layers": layer_table(model), "totals": param_totals(model)}
+
+
 def activation_name(layer: keras.Operation) -> str:
     """``relu``, ``softmax``, ``linear``…; "" for a layer without an activation."""
     activation = getattr(layer, "activation", None)

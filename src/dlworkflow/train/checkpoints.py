@@ -19,6 +19,7 @@ from pathlib import Path
 import keras
 
 from dlworkflow.atomic import write_bytes, write_json, write_text, write_with
+from dlworkflow.runfolder import CHECKPOINTS, HISTORY
 
 STATE, LAST, BEST = "state.json", "last.keras", "best.keras"
 BOOKKEEPING = ("lr", "epoch_seconds")  # history columns that are not model metrics
@@ -65,7 +66,7 @@ class RunRecorder(keras.callbacks.Callback):
     ) -> None:
         super().__init__()
         self.run_folder = run_folder
-        self.checkpoint_dir = run_folder / "checkpoints"
+        self.checkpoint_dir = run_folder / CHECKPOINTS
         self.state = state
         self.monitor = monitor
         self.mode = monitor_mode(monitor)
@@ -92,7 +93,7 @@ class RunRecorder(keras.callbacks.Callback):
             best = self.early_stopping.best
             self.state.early_stopping_wait = int(self.early_stopping.wait)
             self.state.early_stopping_best = float(best) if best is not None else None
-        write_text(self.run_folder / "history.csv", history_csv(self.state.history))
+        write_text(self.run_folder / HISTORY, history_csv(self.state.history))
         write_json(self.checkpoint_dir / STATE, asdict(self.state))
 
     def _improved(self, value: float) -> bool:

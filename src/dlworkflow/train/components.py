@@ -12,8 +12,8 @@ from typing import Any
 
 import keras
 
-from dlworkflow.config import CompileSpec
 from dlworkflow.errors import BadInput
+from dlworkflow.train.spec import CompileSpec
 
 REGRESSION_LOSSES = {
     "mse",

@@ -19,11 +19,11 @@ import keras
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
-from dlworkflow.config import CompileSpec
 from dlworkflow.errors import BadInput
 from dlworkflow.models import output_activation, output_units
 from dlworkflow.train.clone import current_lr, training_copy
 from dlworkflow.train.components import REGRESSION_LOSSES, plan_compile
+from dlworkflow.train.spec import CompileSpec
 
 GOAL = 0.5  # the loss must at least halve on the batch…
 GOAL_ACCURACY = 0.9  # …and a classifier must get 90 % of the batch right

@@ -19,11 +19,11 @@ import keras
 import numpy as np
 from matplotlib.figure import Figure
 
-from dlworkflow.config import ScheduleSpec, TrainSpec
 from dlworkflow.errors import BadInput
 from dlworkflow.figures import plt
 from dlworkflow.train.clone import current_lr, training_copy
 from dlworkflow.train.schedules import ScheduleCallback
+from dlworkflow.train.spec import ScheduleSpec, TrainSpec
 
 MAX_STEPS = 100  # the range test's default length, capped at one epoch of batches
 DIVERGE = 4.0  # stop once the smoothed loss exceeds this multiple of its best

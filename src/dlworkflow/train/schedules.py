@@ -16,9 +16,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from dlworkflow.config import ScheduleSpec
 from dlworkflow.errors import BadInput
 from dlworkflow.figures import plt
+from dlworkflow.train.spec import ScheduleSpec
 
 PER_BATCH = ("one_cycle",)
 

@@ -9,7 +9,6 @@ on raw pixels.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,8 @@ import keras
 import numpy as np
 
 from dlworkflow.errors import BadInput
-from dlworkflow.models.resolve import load_model_file
+from dlworkflow.modelfile import load_model_file
+from dlworkflow.runfolder import MODEL, read_run
 from dlworkflow.transfer.spec import BackboneSpec, Pooling
 
 # name → (keras.applications class, preprocess_input mode, default input side)
@@ -200,11 +200,9 @@ def _application(
 
 def _saved(spec: BackboneSpec) -> tuple[keras.Model, Preprocess, dict, str | None]:
     """``run:FOLDER`` (model and recorded scaling of a dlworkflow run) or a ``.keras`` file."""
-    from dlworkflow.data import Preprocessing
-
     is_run = spec.source.startswith("run:")
     path = Path(spec.source.removeprefix("run:"))
-    model_path = path / "model.keras" if is_run else path
+    model_path = path / MODEL if is_run else path
     known = ", ".join(sorted(APPLICATIONS))
     model = load_model_file(
         model_path,
@@ -215,13 +213,13 @@ def _saved(spec: BackboneSpec) -> tuple[keras.Model, Preprocess, dict, str | Non
     pretrained_on = None
     preprocess = _mode(spec.preprocessing or "unit")
     if is_run and spec.preprocessing is None:
-        data = json.loads((path / "data.json").read_text(encoding="utf-8"))
-        recorded = Preprocessing.from_dict(data["preprocessing"])
+        record = read_run(path)
+        recorded = record.preprocessing
         channels = len(recorded.offset)
         preprocess = Preprocess(
             f"run ({recorded.scale})", tuple(range(channels)), recorded.offset, recorded.factor
         )
-        pretrained_on = data.get("name")
+        pretrained_on = record.data.get("name")
     return model, preprocess, {"model_sha256": digest}, pretrained_on
 
 

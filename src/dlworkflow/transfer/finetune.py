@@ -1,6 +1,6 @@
 """Two-stage fine-tuning: train a new head on the frozen base, then unfreeze its end.
 
-Each stage is an ordinary resumable :func:`dlworkflow.train.fit` into its own folder
+Each stage is an ordinary resumable :func:`dlworkflow.train.loop` into its own folder
 under ``stages/``; a run killed in stage 2 resumes there, stage 1 being already done.
 BatchNormalization layers stay frozen in both stages: a frozen BN layer runs in
 inference mode in Keras, so its moving statistics from pretraining are kept (unfreezing
@@ -16,12 +16,12 @@ import keras
 import numpy as np
 from rich.console import Console
 
-from dlworkflow.config import CompileSpec, ExperimentConfig
 from dlworkflow.errors import BadInput
 from dlworkflow.models import Head
 from dlworkflow.models.summary import layer_table
 from dlworkflow.train import CompilePlan, TrainResult, fit
 from dlworkflow.train.checkpoints import monitor_mode
+from dlworkflow.train.spec import CompileSpec, TrainSpec
 from dlworkflow.transfer.spec import FineTuneSpec
 
 Arrays = tuple[np.ndarray, np.ndarray]
@@ -83,17 +83,17 @@ def two_stages(
     model: keras.Model,
     train: Arrays,
     validation: Arrays | None,
-    config: ExperimentConfig,
+    spec: FineTuneSpec,
+    train_spec: TrainSpec,
     plan: CompilePlan,
     folder: Path,
+    seed: int,
     console: Console | None = None,
 ) -> FineTuneResult:
-    """Stage 1 with ``compile``/``train`` of the config; stage 2 per ``transfer.fine_tune``."""
-    spec = config.transfer.fine_tune
+    """Stage 1 with the experiment's ``train`` settings and compile ``plan``; stage 2 per
+    ``spec.stage2`` (unfreeze, optimizer, epochs)."""
     stage_one = _trainable(model)
-    first = fit(
-        model, train, validation, config.train, folder / "stages" / "1", config.seed, console
-    )
+    first = fit(model, train, validation, train_spec, folder / "stages" / "1", seed, console)
     results = [first]
     stage_two = stage_one
     if spec.stage2.epochs > 0:
@@ -104,15 +104,15 @@ def two_stages(
             second_model,
             CompileSpec(loss=plan.loss, optimizer=spec.stage2.optimizer, metrics=plan.metrics),
         )
-        train_spec = config.train.model_copy(update={"epochs": spec.stage2.epochs, "lr": None})
+        second_spec = train_spec.model_copy(update={"epochs": spec.stage2.epochs, "lr": None})
         results.append(
             fit(
                 second_model,
                 train,
                 validation,
-                train_spec,
+                second_spec,
                 folder / "stages" / "2",
-                config.seed + 1,
+                seed + 1,
                 console,
             )
         )
@@ -121,7 +121,7 @@ def two_stages(
         epochs = len(result.history.get("loss", []))
         for key, values in [*result.history.items(), ("stage", [float(number)] * epochs)]:
             history.setdefault(key, []).extend(values)
-    best = _best_stage(results, config.train.checkpoint.monitor)
+    best = _best_stage(results, train_spec.checkpoint.monitor)
     offset = sum(len(r.history.get("loss", [])) for r in results[: results.index(best)])
     trainable = [
         {**row, "stage1": stage_one[row["name"]], "stage2": stage_two[row["name"]]}

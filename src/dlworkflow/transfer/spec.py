@@ -2,7 +2,7 @@
 
 Structural checks live here; checks that need the data or the loaded backbone (a cut
 layer that does not exist, a backbone whose input does not fit the images, a grid the
-head does not accept) happen in :func:`dlworkflow.transfer.experiment.prepare_transfer`,
+head does not accept) happen in :func:`dlworkflow.experiments.transfer_run.prepare_transfer`,
 still before anything is written.
 """
 
@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from dlworkflow.validation import StrictModel
+from dlworkflow.train.spec import OptimizerSpec
+from dlworkflow.validation import StrictModel, check_grid, shorthand
 
 Pooling = Literal["flatten", "avg", "max"]
 PreprocessMode = Literal["caffe", "tf", "torch", "unit", "none"]
@@ -48,10 +49,7 @@ class BackboneSpec(StrictModel):
     preprocessing: PreprocessMode | None = None
     pretrained_on: str | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _shorthand(cls, value: Any) -> Any:
-        return {"source": value} if isinstance(value, str) else value
+    _shorthand = model_validator(mode="before")(shorthand("source"))
 
     @field_validator("input_size", mode="before")
     @classmethod
@@ -95,13 +93,7 @@ class FeatureSpec(StrictModel):
             raise ValueError("needs at least 1 component")
         return value
 
-    @field_validator("grid")
-    @classmethod
-    def _non_empty_lists(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
-        for key, values in value.items():
-            if not values:
-                raise ValueError(f"'{key}' needs at least one value to try")
-        return value
+    _non_empty_lists = field_validator("grid")(check_grid)
 
     def search_grid(self) -> dict[str, list[Any]]:
         return self.grid or DEFAULT_GRIDS[self.head]
@@ -117,17 +109,9 @@ class StageTwoSpec(StrictModel):
 
     epochs: int = Field(10, ge=0, le=100_000)
     unfreeze: int | str = 4
-    optimizer: Any = Field(
-        default_factory=lambda: {"name": "sgd", "lr": 0.001}, validate_default=True
+    optimizer: OptimizerSpec = Field(
+        default_factory=lambda: OptimizerSpec(name="sgd", lr=0.001)
     )
-
-    @field_validator("optimizer")
-    @classmethod
-    def _an_optimizer(cls, value: Any) -> Any:
-        """Validated as ``compile.optimizer`` is (imported here: config.py imports us)."""
-        from dlworkflow.config import OptimizerSpec
-
-        return OptimizerSpec.model_validate(value)
 
     @field_validator("unfreeze")
     @classmethod

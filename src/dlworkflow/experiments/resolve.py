@@ -6,9 +6,11 @@ from pathlib import Path
 
 import keras
 
+from dlworkflow.config import load_config
 from dlworkflow.errors import BadInput
-from dlworkflow.models.head import Head, head_for
-from dlworkflow.models.zoo import ZOO, build_zoo
+from dlworkflow.experiments.preparation import prepare
+from dlworkflow.modelfile import load_model_file
+from dlworkflow.models import ZOO, Head, build_zoo, head_for
 
 # The input each zoo model was designed for, and its classes (ImageNet's 1000 for the
 # ImageNet nets), so ``dlw model alexnet`` reproduces the paper's and the notes' counts.
@@ -19,19 +21,6 @@ ZOO_DEFAULTS: dict[str, tuple[tuple[int, ...], Head]] = {
 }
 
 
-MISSING_FROM_RUN = "missing from the run folder"
-
-
-def load_model_file(path: Path, missing: str = "model file does not exist") -> keras.Model:
-    """A saved ``.keras`` model, or one line naming the file when it is missing or damaged."""
-    if not path.is_file():
-        raise BadInput(f"{path}: {missing}")
-    try:
-        return keras.models.load_model(path, compile=False)
-    except Exception as error:  # Keras raises many kinds for a damaged archive
-        raise BadInput(f"{path}: cannot be loaded as a Keras model ({error})") from None
-
-
 def resolve_model(
     target: str, input_shape: tuple[int, ...] | None = None, classes: int | None = None
 ) -> keras.Model:
@@ -40,9 +29,6 @@ def resolve_model(
     if path.suffix == ".keras":
         return load_model_file(path)
     if path.suffix in (".yaml", ".yml"):
-        from dlworkflow.config import load_config
-        from dlworkflow.experiments import prepare
-
         return prepare(load_config(path)).model
     if target not in ZOO:
         raise BadInput(

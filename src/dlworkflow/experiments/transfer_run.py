@@ -19,28 +19,21 @@ import joblib
 import keras
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from sklearn.metrics import log_loss
 
+from dlworkflow import runfolder
 from dlworkflow.atomic import write_json, write_npz, write_text, write_with
 from dlworkflow.config import ExperimentConfig
 from dlworkflow.data import Preprocessing, load_dataset
-from dlworkflow.data.survey import survey_figures
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import evaluate_predictions
 from dlworkflow.evaluate.plots import training_curves_figure
-from dlworkflow.experiments.environment import describe_environment
-from dlworkflow.experiments.folders import COMPLETE_MARKER, choose_folder
-from dlworkflow.experiments.run import (
-    Prepared,
-    Run,
-    compile_for,
-    evaluation_split,
-    predict_with,
-)
+from dlworkflow.experiments.folder import Run, close_run_folder, open_run_folder
+from dlworkflow.experiments.preparation import Prepared, compile_for, evaluation_split, predict_with
 from dlworkflow.figures import save_figure
 from dlworkflow.models import head_for
 from dlworkflow.models.picture import save_drawings
-from dlworkflow.report import build_report
 from dlworkflow.train import plan_compile
 from dlworkflow.train.checkpoints import history_csv
 from dlworkflow.transfer.advice import four_way_advice
@@ -102,26 +95,26 @@ def run_transfer(
     except BadInput as error:
         raise BadInput(f"{origin}{error}") from None
     dataset = plan.prepared.dataset
-    config_yaml = config.to_yaml()
-    folder, resuming = choose_folder(runs_dir, config.name, config_yaml)
-    console.print(f"{'resuming' if resuming else 'run'} [bold]{folder}[/bold]")
-    if not resuming:
-        folder.mkdir(parents=True)
-        write_text(folder / "config.yaml", config_yaml)
-        write_json(folder / "environment.json", describe_environment(config.seed))
-        survey_figures(dataset, folder / "figures")
-    write_json(folder / "data.json", {**dataset.describe(), "model_preprocessing": _inputs(plan)})
+    data_record = {**dataset.describe(), "model_preprocessing": _inputs(plan)}
+    with open_run_folder(config, dataset, runs_dir, console, data_record) as (folder, _):
+        return _transfer_into(config, plan, folder, runs_dir, console)
+
+
+def _transfer_into(
+    config: ExperimentConfig, plan: TransferPlan, folder: Path, runs_dir: Path, console: Console
+) -> Run:
+    dataset = plan.prepared.dataset
     record = _record(config, plan)
     if config.transfer.method == "features":
         model, history, metrics, y_prob = _features(config, plan, folder, runs_dir, console, record)
     else:
         model, history, metrics, y_prob = _fine_tune(config, plan, folder, console, record)
     split_name, split = evaluation_split(dataset)
-    figures = folder / "figures"
+    figures = folder / runfolder.FIGURES
     _, graph_warning = save_drawings(model, figures)
     if graph_warning:
-        console.print(f"[yellow]warning:[/yellow] {graph_warning}", soft_wrap=True)
-    write_npz(folder / "predictions.npz", y_true=split.y, y_prob=y_prob)
+        console.print(f"[yellow]warning:[/yellow] {escape(graph_warning)}", soft_wrap=True)
+    write_npz(folder / runfolder.PREDICTIONS, y_true=split.y, y_prob=y_prob)
     evaluation = evaluate_predictions(dataset, split, y_prob, figures, predict_with(model))
     metrics = {
         "split": split_name,
@@ -131,10 +124,9 @@ def run_transfer(
         "params": int(model.count_params()),
         "method": config.transfer.method,
     }
-    write_json(folder / "transfer.json", record)
+    write_json(folder / runfolder.TRANSFER, record)
     shutil.rmtree(folder / "stages", ignore_errors=True)
-    write_json(folder / COMPLETE_MARKER, metrics)
-    build_report(folder)
+    close_run_folder(folder, model, metrics)
     return Run(folder, config, dataset, model, history, metrics)
 
 
@@ -161,7 +153,7 @@ def _features(
     pipeline = search.best_estimator_
     split_name, split = evaluation_split(dataset)
     y_prob = head_scores(pipeline, found.splits[split_name])
-    write_with(folder / "head.joblib", lambda tmp: joblib.dump(pipeline, tmp))
+    write_with(folder / runfolder.HEAD, lambda tmp: joblib.dump(pipeline, tmp))
     outputs = keras_head(pipeline, plan.features.output)
     # k-NN has no layer form: model.keras is then the feature extractor, head.joblib the rest
     model = (
@@ -169,12 +161,12 @@ def _features(
         if outputs is None
         else keras.Model(plan.features.input, outputs, name="transfer")
     )
-    write_with(folder / "model.keras", model.save)
-    figures = folder / "figures"
+    write_with(folder / runfolder.MODEL, model.save)
+    figures = folder / runfolder.FIGURES
     pca = pipeline.named_steps.get("pca")
     if pca is not None:
         save_figure(pca_figure(pca), figures / "pca_variance.svg")
-    write_text(folder / "history.csv", history_csv({}))  # no Keras training
+    write_text(folder / runfolder.HISTORY, history_csv({}))  # no Keras training
     record.update(
         features={
             "cache": found.cache,
@@ -222,12 +214,22 @@ def _fine_tune(
     dataset = prepared.dataset
     train = prepared.arrays(dataset.train)
     validation = prepared.arrays(dataset.val) if dataset.val is not None else None
-    tuned = two_stages(prepared.model, train, validation, config, prepared.plan, folder, console)
+    tuned = two_stages(
+        prepared.model,
+        train,
+        validation,
+        config.transfer.fine_tune,
+        config.train,
+        prepared.plan,
+        folder,
+        config.seed,
+        console,
+    )
     model = tuned.model
-    write_with(folder / "model.keras", model.save)
-    write_text(folder / "history.csv", history_csv(tuned.history))
+    write_with(folder / runfolder.MODEL, model.save)
+    write_text(folder / runfolder.HISTORY, history_csv(tuned.history))
     figure = training_curves_figure(tuned.history, tuned.best_epoch, tuned.stage_starts)
-    save_figure(figure, folder / "figures" / "training_curves.svg")
+    save_figure(figure, folder / runfolder.FIGURES / "training_curves.svg")
     split_name, split = evaluation_split(dataset)
     x_eval, y_eval = prepared.arrays(split)
     batch = config.train.batch_size

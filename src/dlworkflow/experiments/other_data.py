@@ -8,12 +8,14 @@ from typing import Any
 
 import numpy as np
 
+from dlworkflow import runfolder
 from dlworkflow.atomic import write_json
-from dlworkflow.data import DataSpec, Preprocessing, load_dataset
+from dlworkflow.data import DataSpec, load_dataset
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import evaluate_predictions
-from dlworkflow.experiments.run import predict_with
-from dlworkflow.report import build_report, read_run
+from dlworkflow.experiments.preparation import predict_with
+from dlworkflow.report import build_report
+from dlworkflow.runfolder import read_run
 
 
 def evaluate_run(folder: str | Path, data: DataSpec | dict[str, Any] | str) -> dict:
@@ -22,8 +24,6 @@ def evaluate_run(folder: str | Path, data: DataSpec | dict[str, Any] | str) -> d
     The run's recorded preprocessing is replayed on the new inputs, so the model sees
     what it saw in training. Results go to ``evaluations/<source>/`` and the report.
     """
-    from dlworkflow.models.resolve import MISSING_FROM_RUN, load_model_file
-
     record = read_run(folder)
     if isinstance(data, DataSpec):
         data = data.model_dump()
@@ -53,20 +53,20 @@ def evaluate_run(folder: str | Path, data: DataSpec | dict[str, Any] | str) -> d
             f"--data: {len(dataset.class_names)} classes, but the model was trained on "
             f"{len(record.data['class_names'])}"
         )
-    dataset.preprocessing = Preprocessing.from_dict(record.data["preprocessing"])  # the run's
-    model = load_model_file(record.model_path, MISSING_FROM_RUN)
+    dataset.preprocessing = record.preprocessing  # the run's, replayed
+    model = record.model()
     predict = predict_with(model)
     if not record.head_in_model:
         from dlworkflow.transfer.heads import head_predictor
 
-        predict = head_predictor(model, record.folder / "head.joblib")  # k-NN heads
+        predict = head_predictor(model, record.folder / runfolder.HEAD)  # k-NN heads
     y_prob = predict(dataset.preprocessing.apply(split.x))
     key = re.sub(r"[^A-Za-z0-9._-]+", "_", source).strip("_") or "data"
-    target = record.folder / "evaluations" / key
+    target = record.folder / runfolder.EVALUATIONS / key
     evaluation = evaluate_predictions(
-        dataset, split, np.asarray(y_prob), target / "figures", predict
+        dataset, split, np.asarray(y_prob), target / runfolder.FIGURES, predict
     )
     result = {"source": source, "samples": len(split), "evaluation": evaluation}
-    write_json(target / "metrics.json", result)
+    write_json(target / runfolder.METRICS, result)
     build_report(record.folder)
     return result

@@ -13,8 +13,8 @@ import keras
 import numpy as np
 from rich.console import Console
 
-from dlworkflow.config import TrainSpec
 from dlworkflow.errors import WorkFailed
+from dlworkflow.runfolder import CHECKPOINTS
 from dlworkflow.train.checkpoints import (
     BEST,
     LAST,
@@ -27,6 +27,7 @@ from dlworkflow.train.checkpoints import (
 from dlworkflow.train.lr_finder import LRFinderResult, resolve_base_lr
 from dlworkflow.train.progress import EpochProgress
 from dlworkflow.train.schedules import ScheduleCallback
+from dlworkflow.train.spec import TrainSpec
 
 Arrays = tuple[np.ndarray, np.ndarray]
 
@@ -71,7 +72,7 @@ def fit(
         (console or Console(stderr=True)).print(
             f"train.lr auto: the LR range test suggests {found}; training from {base_lr:.3g}"
         )
-    checkpoint_dir = run_folder / "checkpoints"
+    checkpoint_dir = run_folder / CHECKPOINTS
     state = load_state(checkpoint_dir) or TrainState()
     resumed_from = state.epochs_done
     if resumed_from:

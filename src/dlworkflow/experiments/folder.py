@@ -1,0 +1,66 @@
+"""Opening, filling and closing a run folder: shared by ordinary and transfer runs."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+from rich.console import Console
+from rich.markup import escape
+
+from dlworkflow import runfolder
+from dlworkflow.atomic import write_json, write_text
+from dlworkflow.config import ExperimentConfig
+from dlworkflow.data import Dataset
+from dlworkflow.data.survey import survey_figures
+from dlworkflow.experiments.environment import describe_environment
+from dlworkflow.models.summary import model_table
+from dlworkflow.report import build_report
+
+
+@dataclass
+class Run:
+    """A finished run: its folder and everything in it, already loaded."""
+
+    folder: Path
+    config: ExperimentConfig
+    dataset: Dataset
+    model: keras.Model
+    history: dict[str, list[float]]
+    metrics: dict[str, Any]
+
+
+@contextlib.contextmanager
+def open_run_folder(
+    config: ExperimentConfig,
+    dataset: Dataset,
+    runs_dir: Path,
+    console: Console,
+    data_record: dict[str, Any] | None = None,
+) -> Iterator[tuple[Path, bool]]:
+    """Choose (or resume) ``runs_dir/<name>``, hold its lock, and write what a run knows
+    before training: the config, the environment, the data record and its survey.
+
+    Yields ``(folder, resuming)``; the lock is released when the block ends, however.
+    """
+    config_yaml = config.to_yaml()
+    folder, resuming = runfolder.choose_folder(runs_dir, config.name, config_yaml)
+    with runfolder.folder_lock(folder):
+        console.print(f"{'resuming' if resuming else 'run'} [bold]{escape(str(folder))}[/bold]")
+        if not resuming:
+            write_text(folder / runfolder.CONFIG, config_yaml)
+            write_json(folder / runfolder.ENVIRONMENT, describe_environment(config.seed))
+            survey_figures(dataset, folder / runfolder.FIGURES)
+        write_json(folder / runfolder.DATA, data_record or dataset.describe())
+        yield folder, resuming
+
+
+def close_run_folder(folder: Path, model: keras.Model, metrics: dict[str, Any]) -> None:
+    """The model's table, then ``metrics.json`` (the finished marker), then the report."""
+    write_json(folder / runfolder.MODEL_TABLE, model_table(model))
+    write_json(folder / runfolder.FINISHED, metrics)
+    build_report(folder)

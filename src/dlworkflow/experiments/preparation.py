@@ -1,0 +1,123 @@
+"""Preparing an experiment: data loaded, model built and compiled, every setting checked.
+
+Everything that can be wrong with the input (config, data, model, components) is
+checked here, before a run folder exists, so bad input never leaves a half-written
+folder behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from dlworkflow.config import ExperimentConfig
+from dlworkflow.data import Dataset, Split, encode_labels, load_dataset
+from dlworkflow.errors import BadInput
+from dlworkflow.models import (
+    build_from_layers,
+    build_zoo,
+    head_for,
+    output_activation,
+    output_units,
+)
+from dlworkflow.train import CompilePlan, plan_compile
+from dlworkflow.train.schedules import check_schedule
+
+
+@dataclass
+class Prepared:
+    config: ExperimentConfig
+    dataset: Dataset
+    model: keras.Model
+    plan: CompilePlan
+
+    def arrays(self, split: Split) -> tuple[np.ndarray, np.ndarray]:
+        """Model inputs and targets of a split, encoded as the compiled loss expects."""
+        dataset = self.dataset
+        x = dataset.preprocessing.apply(split.x)
+        if dataset.task == "regression":
+            return x, split.y
+        return x, encode_labels(split.y, dataset.num_classes, self.plan.one_hot)
+
+
+def prepare(config: ExperimentConfig) -> Prepared:
+    """Load data, build and compile the model, and check they fit. Writes nothing."""
+    dataset = load_dataset(config.data, seed=config.seed)
+    flatten = wants_flat_input(config, dataset)
+    if flatten:
+        dataset.preprocessing = dataset.preprocessing.with_flatten(True)
+    input_shape = (int(np.prod(dataset.input_shape)),) if flatten else dataset.input_shape
+    keras.utils.set_random_seed(config.seed)
+    if config.model.zoo is not None:
+        head = head_for(dataset.task, dataset.num_classes)
+        model = build_zoo(config.model.zoo, input_shape, head, config.model.options)
+    else:
+        model = build_from_layers(config.model.layers or [], input_shape, config.name)
+    return Prepared(config, dataset, model, compile_for(config, dataset, model))
+
+
+def compile_for(config: ExperimentConfig, dataset: Dataset, model: keras.Model) -> CompilePlan:
+    """Check the model's output, loss, monitors and schedule against the data; compile."""
+    plan = plan_compile(
+        config.compile,
+        dataset.task,
+        dataset.num_classes,
+        output_units(model),
+        output_activation(model),
+    )
+    check_monitors(config, plan, has_validation=dataset.val is not None)
+    if config.train.lr != "auto":
+        check_schedule(config.train.schedule, config.train.lr or config.compile.optimizer.lr)
+    plan.compile(model, config.compile)
+    return plan
+
+
+def check_monitors(config: ExperimentConfig, plan: CompilePlan, has_validation: bool) -> None:
+    available = ["loss", *plan.metrics]
+    train = config.train
+    for key, spec in (
+        ("checkpoint", train.checkpoint),
+        ("early_stopping", train.early_stopping),
+        ("reduce_lr", train.reduce_lr),
+    ):
+        if spec is None:
+            continue
+        monitor = spec.monitor
+        if monitor.removeprefix("val_") not in available:
+            choices = (
+                available + [f"val_{name}" for name in available] if has_validation else available
+            )
+            raise BadInput(
+                f"train.{key}.monitor: '{monitor}' is not logged; use one of {', '.join(choices)}"
+            )
+        if monitor.startswith("val_") and not has_validation:
+            raise BadInput(
+                f"train.{key}.monitor: '{monitor}' needs a validation split, and data.split.val "
+                f"is 0; set it above 0 or monitor '{monitor.removeprefix('val_')}'"
+            )
+
+
+def wants_flat_input(config: ExperimentConfig, dataset: Dataset) -> bool:
+    """``flatten: auto`` flattens images for a layer list that starts with Dense."""
+    if isinstance(config.data.flatten, bool):
+        return config.data.flatten
+    if config.model.layers and len(dataset.input_shape) > 1:
+        first = config.model.layers[0]
+        name = first if isinstance(first, str) else next(iter(first), None)
+        return name == "Dense"
+    return False
+
+
+def predict_with(model: keras.Model):
+    """A batch-friendly predict for figures that query many points (decision boundaries)."""
+    return lambda x: model.predict(x, batch_size=8192, verbose=0)
+
+
+def evaluation_split(dataset: Dataset):
+    for name in ("test", "val", "train"):
+        split = getattr(dataset, name)
+        if split is not None:
+            return name, split
+    raise AssertionError("a dataset always has a training split")
