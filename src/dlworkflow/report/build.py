@@ -45,6 +45,10 @@ def page_templates() -> Environment:
 
 def build_report(folder: str | Path) -> Path:
     """Write ``report.html`` into the run folder and return its path."""
+    from dlworkflow.report.scratch import build_scratch_report, is_scratch_run
+
+    if is_scratch_run(folder):  # a from-scratch lesson: no Keras model, its own tables
+        return build_scratch_report(folder)
     record = read_run(folder)
     model_rows, totals = _model_table(record.model_path)
     template = page_templates().get_template("report.html.j2")
