@@ -37,6 +37,7 @@ def _finish(make: Callable[[], Lesson], runs_dir: Path) -> None:
     """Compute the lesson (bad input stops it here), write its run folder, print it."""
     with backend():  # Keras' start-up logs muted; run folders record its version
         from dlworkflow.experiments.scratch_folder import write_lesson
+        from dlworkflow.report.scratch import short_number
 
         lesson = make()
         folder = write_lesson(lesson, runs_dir)
@@ -47,18 +48,12 @@ def _finish(make: Callable[[], Lesson], runs_dir: Path) -> None:
         for index, column in enumerate(table.columns):
             rich.add_column(column, justify="left" if index == 0 else "right")
         for row in table.rows:
-            rich.add_row(*(_cell(value) for value in row))
+            rich.add_row(*(short_number(value) for value in row))
         out.print(rich)
         if table.note:
             out.print(table.note, highlight=False)
     out.print(f"run: {folder}")
     out.print(f"report: {folder / 'report.html'}")
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.3g}" if value and abs(value) < 1e-3 else f"{value:.7g}"
-    return str(value)
 
 
 def _lessons():
@@ -140,7 +135,13 @@ def xor_command(
     path = csv or _course("L4/xor.csv")
     _finish(
         lambda: _lessons().xor(
-            path, hidden, activation, lr, iterations, seed, keras=not no_keras,
+            path,
+            hidden,
+            activation,
+            lr,
+            iterations,
+            seed,
+            keras=not no_keras,
             keras_steps=keras_steps,
         ),
         runs_dir,

@@ -32,7 +32,9 @@ def build_scratch_report(folder: str | Path) -> Path:
         tables, summary, figures = lesson["tables"], lesson["summary"], lesson["figures"]
     except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as error:
         raise BadInput(f"{path}: corrupt lesson file ({error})") from None
-    html = page_templates().get_template("scratch.html.j2").render(
+    templates = page_templates()
+    templates.filters["value"] = short_number
+    html = templates.get_template("scratch.html.j2").render(
         run=record,
         name=record.config.get("name", record.folder.name),
         command=lesson.get("command", ""),
@@ -44,3 +46,10 @@ def build_scratch_report(folder: str | Path) -> Path:
         config_yaml=yaml.safe_dump(record.config, sort_keys=False, allow_unicode=True),
     )
     return write_text(record.folder / "report.html", html)
+
+
+def short_number(value: object) -> str:
+    """Seven significant digits, as a calculator shows them (the notes' numbers stay short)."""
+    if isinstance(value, float):
+        return f"{value:.3g}" if value and abs(value) < 1e-3 else f"{value:.7g}"
+    return str(value)

@@ -21,10 +21,16 @@ MIN_SIDE = 3  # a 3×3 kernel needs at least a 3×3 image
 
 
 def course_file(relative: str) -> Path:
-    """A file of the course's data (``$DLW_DATA_HOME/course/…``)."""
+    """A file of the course's data (``$DLW_DATA_HOME/course/…``), which must exist."""
     from dlworkflow.data.sources import data_home
 
-    return data_home() / "course" / relative
+    path = data_home() / "course" / relative
+    if not path.is_file():
+        raise BadInput(
+            f"{path}: the course's file is missing; set $DLW_DATA_HOME to the folder that "
+            "holds course/, or pass --csv"
+        )
+    return path
 
 
 def read_columns(path: Path, columns: list[str]) -> list[np.ndarray]:

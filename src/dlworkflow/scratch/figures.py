@@ -43,8 +43,15 @@ def fitted_line(
     for index, (label, w) in enumerate(lines.items()):
         axes.plot(grid, w[0] + w[1] * grid, "-" if index == 0 else ":", label=label)
     if marked:
-        axes.scatter([marked[0]], [marked[1]], marker="*", s=160, color="red", zorder=3,
-                     label=f"prediction at {marked[0]:g}: {marked[1]:.1f}")
+        axes.scatter(
+            [marked[0]],
+            [marked[1]],
+            marker="*",
+            s=160,
+            color="red",
+            zorder=3,
+            label=f"prediction at {marked[0]:g}: {marked[1]:.1f}",
+        )
     axes.set(xlabel=labels[0], ylabel=labels[1])
     axes.legend()
     return figure
@@ -94,7 +101,8 @@ def convolution_panels(
     limit = np.abs(kernel).max() or 1
     axes[1].imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
     for (i, j), value in np.ndenumerate(kernel):
-        axes[1].text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=9)
+        colour = "white" if abs(value) > 0.6 * limit else "black"
+        axes[1].text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=9, color=colour)
     axes[1].set_title(f"kernel {name}")
     axes[2].imshow(output, cmap="gray")
     axes[2].set_title(f"output {output.shape[1]}×{output.shape[0]}")

@@ -8,6 +8,7 @@ kernel. Nothing else in ``dlworkflow.scratch`` imports this module (or Keras).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import keras
@@ -29,9 +30,7 @@ def keras_twin(network: Network) -> keras.Model:
     inputs = keras.Input((network.layers[0].W.shape[0],), dtype=DTYPE)
     outputs = inputs
     for layer in network.layers:
-        dense = keras.layers.Dense(
-            layer.W.shape[1], activation=layer.activation.name, dtype=DTYPE
-        )
+        dense = keras.layers.Dense(layer.W.shape[1], activation=layer.activation.name, dtype=DTYPE)
         outputs = dense(outputs)
         dense.set_weights([layer.W, layer.b])
     return keras.Model(inputs, outputs)
@@ -43,16 +42,33 @@ class KerasTraining:
     weights: list[np.ndarray]  # after the last step, [W1, b1, W2, b2, …]
 
 
+@contextmanager
+def float64_everywhere():
+    """floatx = float64 for a while: Keras also keeps the optimizer's learning rate and
+    the logged loss in floatx, which would round them to float32."""
+    saved = keras.config.floatx()
+    keras.config.set_floatx(DTYPE)
+    try:
+        yield
+    finally:
+        keras.config.set_floatx(saved)
+
+
 def train_keras(network: Network, x: np.ndarray, y: np.ndarray, lr: float, steps: int):
     """Train the twin of ``network`` (which is left untouched) for ``steps`` SGD steps."""
-    model = keras_twin(network)
-    loss = LOSSES[network.loss.name](dtype=DTYPE)  # Keras' default would compute in float32
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr), loss=loss)
     y = np.asarray(y, dtype=np.float64).reshape(len(x), -1)
-    history = model.fit(
-        np.asarray(x, dtype=np.float64), y, batch_size=len(x), epochs=steps, shuffle=False,
-        verbose=0,
-    )
+    with float64_everywhere():
+        model = keras_twin(network)
+        loss = LOSSES[network.loss.name]()
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr), loss=loss)
+        history = model.fit(
+            np.asarray(x, dtype=np.float64),
+            y,
+            batch_size=len(x),
+            epochs=steps,
+            shuffle=False,
+            verbose=0,
+        )
     weights = [np.asarray(w, dtype=np.float64) for w in model.get_weights()]
     return KerasTraining([float(v) for v in history.history["loss"]], weights)
 
@@ -66,7 +82,11 @@ def keras_conv2d(
     kernel = np.asarray(kernel, dtype=np.float64)
     kernel = kernel[:, :, None, None] if kernel.ndim == 2 else kernel
     layer = keras.layers.Conv2D(
-        kernel.shape[3], kernel.shape[:2], strides=stride, padding=padding, use_bias=False,
+        kernel.shape[3],
+        kernel.shape[:2],
+        strides=stride,
+        padding=padding,
+        use_bias=False,
         dtype=DTYPE,
     )
     layer.build((1, *x.shape))
