@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table as RichTable
 
-from dlworkflow.cli.common import app, backend, out
+from dlworkflow.cli.common import app, backend, muted_stderr, out
 
 if TYPE_CHECKING:
-    from dlworkflow.experiments.scratch_folder import Lesson
+    from dlworkflow.scratch.lessons import Lesson
 
 scratch_app = typer.Typer(
     no_args_is_help=True,
@@ -35,11 +35,12 @@ def _course(relative: str) -> Path:
 
 def _finish(make: Callable[[], Lesson], runs_dir: Path) -> None:
     """Compute the lesson (bad input stops it here), write its run folder, print it."""
-    with backend():  # Keras' start-up logs muted; run folders record its version
+    with muted_stderr():  # TensorFlow's start-up logs, if the comparison starts it
+        lesson = make()
+    with backend():  # the run folder records the Keras version
         from dlworkflow.experiments.scratch_folder import write_lesson
         from dlworkflow.report.scratch import short_number
 
-        lesson = make()
         folder = write_lesson(lesson, runs_dir)
     for label, value in lesson.summary:
         out.print(f"[bold]{label}:[/bold] {value}", highlight=False)
@@ -57,9 +58,9 @@ def _finish(make: Callable[[], Lesson], runs_dir: Path) -> None:
 
 
 def _lessons():
-    from dlworkflow.experiments import scratch_lessons
+    from dlworkflow.scratch import lessons
 
-    return scratch_lessons
+    return lessons
 
 
 @scratch_app.command("backprop-example")

@@ -1,5 +1,5 @@
-"""A from-scratch lesson as an ordinary run folder, so ``dlw report``/``dlw compare``
-read it like any other run.
+"""A from-scratch lesson (:mod:`dlworkflow.scratch.lessons`) as an ordinary run folder,
+so ``dlw report``/``dlw compare`` read it like any other run.
 
 Besides the usual files (config.yaml, environment.json, data.json, history.csv,
 metrics.json last, figures/, report.html) it holds ``scratch.json``: the lesson's
@@ -9,15 +9,11 @@ tables (values, gradients, weights, the Keras comparison) that its report shows.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import yaml
-from matplotlib.figure import Figure
 
 from dlworkflow.atomic import write_json, write_text
 from dlworkflow.experiments.environment import describe_environment
@@ -25,49 +21,7 @@ from dlworkflow.experiments.folders import COMPLETE_MARKER, choose_folder
 from dlworkflow.figures import save_figure
 from dlworkflow.report import build_report
 from dlworkflow.report.scratch import SCRATCH_FILE  # marks a lesson; its report reads it
-
-
-@dataclass
-class Table:
-    """A titled table of plain values, for the terminal and the report alike."""
-
-    id: str
-    title: str
-    columns: list[str]
-    rows: list[list[Any]]
-    note: str = ""
-
-
-@dataclass
-class Lesson:
-    """Everything one ``dlw scratch`` command computed, before anything is written."""
-
-    command: str
-    config: dict[str, Any]  # the options that produced it (config.yaml)
-    data: dict[str, Any]  # data.json: name, task, kind, shapes, class names, splits
-    summary: list[tuple[str, str]]  # (label, value) lines, printed and shown as cards
-    tables: list[Table] = field(default_factory=list)
-    figures: dict[str, Figure] = field(default_factory=dict)  # file name → figure
-    history: dict[str, list[float]] = field(default_factory=dict)  # one row per iteration
-    metrics: dict[str, Any] = field(default_factory=dict)
-
-
-def describe_data(
-    name: str, task: str, x: np.ndarray, y: np.ndarray, class_names: list[str] | None = None
-) -> dict[str, Any]:
-    """data.json of an in-memory table: its one split is everything (train)."""
-    digest = hashlib.sha256(np.ascontiguousarray(x, np.float64).tobytes())
-    digest.update(np.ascontiguousarray(y, np.float64).tobytes())
-    return {
-        "name": name,
-        "task": task,
-        "kind": "tabular" if x.ndim <= 2 else "image",
-        "input_shape": list(x.shape[1:]),
-        "class_names": class_names or [],
-        "splits": {
-            "train": {"size": int(len(x)), "x_shape": list(x.shape), "sha256": digest.hexdigest()}
-        },
-    }
+from dlworkflow.scratch.lessons import Lesson
 
 
 def write_lesson(lesson: Lesson, runs_dir: Path, seed: int = 0) -> Path:

@@ -1,20 +1,24 @@
 """The notes' from-scratch lessons, each computed by hand, checked against Keras and
-composed into a :class:`~dlworkflow.experiments.scratch_folder.Lesson`.
+gathered into a :class:`Lesson`: plain tables, figures and numbers.
 
 Every function checks its input first (raising ``BadInput``) and writes nothing;
-``write_lesson`` turns the result into a run folder. ``keras=False`` skips the Keras
-side (it is the slow part: starting TensorFlow).
+``dlworkflow.experiments.scratch_folder.write_lesson`` turns a lesson into a run
+folder. Keras is imported only for the comparison at the end (``keras=False`` skips
+it), so bad input is refused before TensorFlow starts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from dlworkflow.errors import BadInput
-from dlworkflow.experiments.scratch_folder import Lesson, Table, describe_data
 from dlworkflow.scratch import (
     ACTIVATIONS,
     LOSSES,
@@ -32,6 +36,49 @@ from dlworkflow.scratch import figures as plots
 from dlworkflow.scratch.data import read_columns, read_gray_image
 
 TOLERANCE = 1e-6  # hand vs Keras, in float64 on both sides
+
+
+@dataclass
+class Table:
+    """A titled table of plain values, for the terminal and the report alike."""
+
+    id: str
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+    note: str = ""
+
+
+@dataclass
+class Lesson:
+    """Everything one ``dlw scratch`` command computed, before anything is written."""
+
+    command: str
+    config: dict[str, Any]  # the options that produced it (config.yaml)
+    data: dict[str, Any]  # data.json: name, task, kind, shapes, class names, splits
+    summary: list[tuple[str, str]]  # (label, value) lines, printed and shown as cards
+    tables: list[Table] = field(default_factory=list)
+    figures: dict[str, Figure] = field(default_factory=dict)  # file name → figure
+    history: dict[str, list[float]] = field(default_factory=dict)  # one row per iteration
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def describe_data(
+    name: str, task: str, x: np.ndarray, y: np.ndarray, class_names: list[str] | None = None
+) -> dict[str, Any]:
+    """data.json of an in-memory table: its one split is everything (train)."""
+    digest = hashlib.sha256(np.ascontiguousarray(x, np.float64).tobytes())
+    digest.update(np.ascontiguousarray(y, np.float64).tobytes())
+    return {
+        "name": name,
+        "task": task,
+        "kind": "tabular" if x.ndim <= 2 else "image",
+        "input_shape": list(x.shape[1:]),
+        "class_names": class_names or [],
+        "splits": {
+            "train": {"size": int(len(x)), "x_shape": list(x.shape), "sha256": digest.hexdigest()}
+        },
+    }
 
 
 # --- the hand-worked 1-2-1 network (notes, "Neural network calculates by hand") ------
