@@ -238,6 +238,10 @@ def linear(
             hand_losses=[2 * c / n for c in model.costs],
             hand_weights=[model.w[1], model.w[0]],
         )
+        comparison.note += (
+            f" Keras' loss is the MSE (1/N)·Σr², i.e. ½Σr² × 2/N, and its learning rate "
+            f"lr·N/2 = {lr * n / 2:g} makes the same steps."
+        )
         tables.append(comparison)
         summary.append(("Keras", _verdict(comparison)))
         history["keras_loss"] = [v * n / 2 for v in keras_losses]
@@ -343,7 +347,9 @@ def logistic(
         tables=tables,
         figures={
             "training_curves.svg": plots.loss_curves({"loss": model.losses}, "log loss"),
-            "decision_boundary.svg": plots.decision_line(x, y, w, features, ("0", "1")),
+            "decision_boundary.svg": plots.decision_line(
+                x, y, w, features, (f"{target} = 0", f"{target} = 1")
+            ),
         },
         history={"loss": model.losses},
         metrics=_metrics(
