@@ -113,6 +113,7 @@ BAD = {
         (["linear", "--csv", "{not-a-number}"], "column 'Giá' row 3: 'abc' is not a finite number"),
         (["linear", "--csv", "{no-rows}"], "no-rows.csv: no data rows"),
         (["linear", "--csv", "missing.csv"], "missing.csv: CSV file does not exist"),
+        (["linear", "--csv", "{binary}"], "binary.csv: not a UTF-8 CSV file"),
         (["linear", "--lr", "0"], "--lr: 0 must be above 0"),
         (["linear", "--lr", "1"], "--lr: 1 makes gradient descent diverge"),
         (["logistic", "--csv", "{no-column}"], "no-column.csv: no column 'Lương'"),
@@ -133,6 +134,8 @@ def test_bad_input_exits_2_with_one_line_and_no_run_folder(tmp_path: Path, args,
     files = {name: tmp_path / f"{name}.csv" for name in BAD}
     for name, text in BAD.items():
         files[name].write_text(text, encoding="utf-8")
+    (tmp_path / "binary.csv").write_bytes(b"\xff\xfe\x00\x81,\x00\n")
+    files["binary"] = tmp_path / "binary.csv"
     files["image"] = _png(tmp_path / "image.png")
     files["tiny"] = _png(tmp_path / "tiny.png", (2, 2))
     args = [arg.format(**{k: str(v) for k, v in files.items()}) for arg in args]
@@ -147,3 +150,13 @@ def test_missing_course_data_names_the_variable(tmp_path: Path):
     result = run_dlw("scratch", "xor", cwd=tmp_path, env={"DLW_DATA_HOME": str(tmp_path)})
     assert result.returncode == 2
     assert "course/L4/xor.csv: the course's file is missing; set $DLW_DATA_HOME" in result.stderr
+
+
+def test_images_above_the_pixel_cap_are_refused_before_decoding(tmp_path: Path, monkeypatch):
+    from dlworkflow.errors import BadInput
+    from dlworkflow.scratch import data
+
+    image = _png(tmp_path / "big.png", (20, 30))
+    monkeypatch.setattr(data, "MAX_PIXELS", 500)
+    with pytest.raises(BadInput, match=r"big.png: 30×20 pixels, more than 500; resize it first"):
+        data.read_gray_image(image)

@@ -16,7 +16,12 @@ from dlworkflow.scratch.activations import Activation, activation
 
 
 class Dense:
-    """``units`` neurons fed by ``inputs`` values; weights W (inputs × units), bias b."""
+    """``units`` neurons fed by ``inputs`` values; weights W (inputs × units), bias b.
+
+    Without ``weights``, W is drawn Glorot-uniform from ``rng`` (default: a generator
+    seeded 0, so the same layer built twice starts alike; share one ``rng`` across the
+    layers of a network). b starts at 0 unless given.
+    """
 
     def __init__(
         self,
