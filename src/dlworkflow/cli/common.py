@@ -50,19 +50,27 @@ def parse_options(items: list[str] | None) -> dict:
 @contextmanager
 def backend():
     """Start the Keras backend with its native start-up logs muted (unless --debug)."""
-    if settings["debug"]:
-        import keras  # noqa: F401
+    with muted_stderr():
+        import keras
 
+        keras.ops.zeros(())  # device discovery logs happen on the first op
+    yield
+
+
+@contextmanager
+def muted_stderr():
+    """Send file descriptor 2 (native libraries' logs) to /dev/null meanwhile (unless --debug).
+
+    For work that may start the backend part-way; restored before an error is printed.
+    """
+    if settings["debug"]:
         yield
         return
     saved = os.dup(2)
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
-            import keras
-
-            keras.ops.zeros(())  # device discovery logs happen on the first op
+            yield
     finally:
         os.dup2(saved, 2)
         os.close(saved)
-    yield

@@ -21,6 +21,10 @@ from dlworkflow.runfolder import RunRecord, read_run
 
 def build_report(folder: str | Path) -> Path:
     """Write ``report.html`` into the run folder and return its path."""
+    from dlworkflow.report.scratch import build_scratch_report, is_scratch_run
+
+    if is_scratch_run(folder):  # a from-scratch lesson: no Keras model, its own tables
+        return build_scratch_report(folder)
     record = read_run(folder)
     table = record.model_table() or _model_table(record)
     html = render(
