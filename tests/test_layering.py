@@ -15,7 +15,9 @@ import pytest
 import dlworkflow
 
 SRC = Path(dlworkflow.__file__).parent
-LOWER = ["data", "models", "train", "evaluate", "interpret", "gallery", "runfolder", "pages"]
+LOWER = [
+    "data", "models", "train", "evaluate", "interpret", "gallery", "scratch", "runfolder", "pages"
+]
 UPPER = ("dlworkflow.experiments", "dlworkflow.cli", "dlworkflow.serve")
 
 

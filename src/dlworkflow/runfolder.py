@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import os
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ METRICS = "metrics.json"  # test metrics; written last, so it marks a finished r
 PREDICTIONS = "predictions.npz"  # y_true, y_prob of the evaluation split
 INTERPRETATION = "interpretation.json"
 TRANSFER = "transfer.json"  # backbone, cache, head, stages of transfer runs
+SCRATCH = "scratch.json"  # a from-scratch lesson's tables (its report reads them)
 HEAD = "head.joblib"  # a transfer run's scikit-learn head (k-NN: not a Keras layer)
 REPORT = "report.html"
 FIGURES = "figures"
@@ -240,6 +242,18 @@ def _mapping(path: Path, parse, errors: type[Exception], kind: str) -> dict[str,
     if not isinstance(value, dict):
         raise BadInput(f"{path}: expected a {kind} mapping")
     return value
+
+
+def history_csv(history: dict[str, list[float]]) -> str:
+    """``history.csv``: an ``epoch`` column (1-based) and one column per logged series."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    names = list(history)
+    writer.writerow(["epoch", *names])
+    rows = len(next(iter(history.values()), []))
+    for index in range(rows):
+        writer.writerow([index + 1, *(repr(float(history[name][index])) for name in names)])
+    return buffer.getvalue()
 
 
 def _history(path: Path) -> dict[str, list[float]]:

@@ -34,8 +34,8 @@ from dlworkflow.experiments.preparation import Prepared, compile_for, evaluation
 from dlworkflow.figures import save_figure
 from dlworkflow.models import head_for
 from dlworkflow.models.picture import save_drawings
+from dlworkflow.runfolder import history_csv
 from dlworkflow.train import plan_compile
-from dlworkflow.train.checkpoints import history_csv
 from dlworkflow.transfer.advice import four_way_advice
 from dlworkflow.transfer.backbone import Backbone, feature_model, load_backbone
 from dlworkflow.transfer.features import cache_key, cached_features

@@ -12,40 +12,40 @@ from pathlib import Path
 
 import yaml
 
+from dlworkflow import runfolder
 from dlworkflow.atomic import write_text
 from dlworkflow.errors import BadInput
-from dlworkflow.report.build import _figure_reader, page_templates
-from dlworkflow.report.reader import read_run
-
-SCRATCH_FILE = "scratch.json"
+from dlworkflow.pages import inline_figure, render
+from dlworkflow.runfolder import read_run
 
 
 def is_scratch_run(folder: str | Path) -> bool:
-    return (Path(folder) / SCRATCH_FILE).is_file()
+    return (Path(folder) / runfolder.SCRATCH).is_file()
 
 
 def build_scratch_report(folder: str | Path) -> Path:
     record = read_run(folder)
-    path = record.folder / SCRATCH_FILE
+    path = record.folder / runfolder.SCRATCH
     try:
         lesson = json.loads(path.read_text(encoding="utf-8"))
         tables, summary, figures = lesson["tables"], lesson["summary"], lesson["figures"]
     except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as error:
         raise BadInput(f"{path}: corrupt lesson file ({error})") from None
-    templates = page_templates()
-    templates.filters["value"] = short_number
-    html = templates.get_template("scratch.html.j2").render(
+    html = render(
+        "dlworkflow.report",
+        "scratch.html.j2",
         run=record,
-        name=record.config.get("name", record.folder.name),
+        name=record.name,
+        short=short_number,
         command=lesson.get("command", ""),
         created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         summary=summary,
         tables=tables,
         figures=figures,
-        figure=_figure_reader(record.folder),
+        figure=lambda name, alt="": inline_figure(record.figure_path(name), alt),
         config_yaml=yaml.safe_dump(record.config, sort_keys=False, allow_unicode=True),
     )
-    return write_text(record.folder / "report.html", html)
+    return write_text(record.folder / runfolder.REPORT, html)
 
 
 def short_number(value: object) -> str:

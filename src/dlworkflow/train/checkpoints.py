@@ -8,8 +8,6 @@ so a run killed at any instant resumes from a consistent, finished epoch.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import time
@@ -19,7 +17,7 @@ from pathlib import Path
 import keras
 
 from dlworkflow.atomic import write_bytes, write_json, write_text, write_with
-from dlworkflow.runfolder import CHECKPOINTS, HISTORY
+from dlworkflow.runfolder import CHECKPOINTS, HISTORY, history_csv
 
 STATE, LAST, BEST = "state.json", "last.keras", "best.keras"
 BOOKKEEPING = ("lr", "epoch_seconds")  # history columns that are not model metrics
@@ -114,14 +112,3 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
         super().on_train_begin(logs)
         if self._resume_best is not None:
             self.wait, self.best = self._resume_wait, self._resume_best
-
-
-def history_csv(history: dict[str, list[float]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    names = list(history)
-    writer.writerow(["epoch", *names])
-    rows = len(next(iter(history.values()), []))
-    for index in range(rows):
-        writer.writerow([index + 1, *(repr(history[name][index]) for name in names)])
-    return buffer.getvalue()
