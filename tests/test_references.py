@@ -1,0 +1,141 @@
+"""Our numbers against references nobody here wrote.
+
+Mult-adds: TensorFlow's profiler (float ops of Conv2D / Conv3D / DepthwiseConv2dNative /
+Conv2DBackpropInput / MatMul in a frozen graph; FLOPs = 2 × mult-adds) on Keras
+Applications models built with ``weights=None`` (nothing downloaded), and the published
+formulas for attention and recurrent layers.
+"""
+
+from __future__ import annotations
+
+import keras
+import pytest
+import tensorflow as tf
+from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+from dlworkflow.models.layered import _box, _wrap, layered_view
+from dlworkflow.models.summary import layer_table, param_totals
+
+L = keras.layers
+MULTIPLY_ADD_OPS = ("Conv2D", "Conv3D", "DepthwiseConv2dNative", "Conv2DBackpropInput", "MatMul")
+
+
+def profiler_ops(function, *specs: tf.TensorSpec) -> dict[str, int]:
+    """Float ops per op type, as ``tf.compat.v1.profiler`` counts them in the frozen graph."""
+    frozen = convert_variables_to_constants_v2(tf.function(function).get_concrete_function(*specs))
+    builder = tf.compat.v1.profiler.ProfileOptionBuilder
+    options = builder(builder.float_operation()).with_empty_output().build()
+    profile = tf.compat.v1.profiler.profile(
+        graph=frozen.graph, run_meta=tf.compat.v1.RunMetadata(), cmd="op", options=options
+    )
+    counts, stack = {}, [profile]
+    while stack:  # the "op" view nests each op type under the previous one
+        node = stack.pop()
+        stack += list(node.children)
+        if node.name != "_TFProfRoot":
+            counts[node.name] = node.float_ops
+    return counts
+
+
+def profiler_multiply_adds(model: keras.Model) -> int:
+    spec = tf.TensorSpec([1, *model.inputs[0].shape[1:]], tf.float32)
+    counts = profiler_ops(lambda x: model(x, training=False), spec)
+    flops = sum(counts.get(op, 0) for op in MULTIPLY_ADD_OPS)
+    assert flops % 2 == 0
+    return flops // 2
+
+
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [
+        ("MobileNetV2", 224),
+        ("EfficientNetB0", 64),
+        pytest.param("Xception", 71, marks=pytest.mark.slow),
+        pytest.param("NASNetMobile", 64, marks=pytest.mark.slow),
+    ],
+)
+def test_multiply_adds_match_tensorflow_profiler(name, size):
+    model = getattr(keras.applications, name)(weights=None, input_shape=(size, size, 3))
+    ours = param_totals(model)["macs"]
+    reference = profiler_multiply_adds(model)
+    assert abs(ours - reference) <= 0.01 * reference, (ours, reference)
+    if name == "MobileNetV2":  # the published figure: 300 M mult-adds at 224×224
+        assert round(ours / 1e6) == 301
+
+
+@pytest.mark.parametrize(
+    ("layer", "input_shape"),
+    [
+        (lambda: L.Conv1D(10, 3, strides=2), (40, 6)),
+        (lambda: L.Conv2D(8, 3, padding="same", dilation_rate=2), (12, 12, 5)),
+        (lambda: L.Conv3D(4, 2, strides=(1, 2, 2)), (5, 8, 8, 3)),
+        (lambda: L.DepthwiseConv1D(3, depth_multiplier=2), (30, 4)),
+        (lambda: L.DepthwiseConv2D(3, depth_multiplier=3, strides=2), (15, 15, 6)),
+        (lambda: L.SeparableConv1D(7, 5, depth_multiplier=2), (30, 4)),
+        (lambda: L.SeparableConv2D(12, 3, depth_multiplier=2, strides=2), (16, 16, 8)),
+        (lambda: L.Conv1DTranspose(5, 3, strides=2, padding="same"), (20, 8)),
+        (lambda: L.Conv2DTranspose(6, 3, strides=2, padding="same"), (7, 7, 12)),
+        (lambda: L.Dense(9), (6, 11)),
+    ],
+)
+def test_each_conv_type_matches_tensorflow_profiler(layer, input_shape):
+    """Keras 3 does not derive depthwise, separable or transposed convs from ``Conv``."""
+    model = keras.Sequential([keras.Input(input_shape), layer()])
+    row = layer_table(model)[0]
+    assert row["macs"] > 0
+    assert row["macs"] == profiler_multiply_adds(model)
+
+
+def test_grouped_conv_matches_the_profiled_plain_convolution():
+    """Keras runs a grouped conv inside its own compiled function, which the profiler
+    cannot see into; the reference is ``tf.nn.conv2d`` with the layer's own kernel."""
+    layer = L.Conv2D(16, 3, groups=4, strides=2)
+    model = keras.Sequential([keras.Input((13, 13, 8)), layer])
+    kernel = tf.constant(layer.kernel.numpy())
+    counts = profiler_ops(
+        lambda x: tf.nn.conv2d(x, kernel, strides=2, padding="VALID"),
+        tf.TensorSpec([1, 13, 13, 8], tf.float32),
+    )
+    assert layer_table(model)[0]["macs"] * 2 == counts["Conv2D"]
+
+
+def test_attention_and_recurrent_layers_follow_the_published_counts():
+    """Self-attention (Vaswani et al., table 1 with the projections): 4·n·d² + 2·n²·d;
+    LSTM 4·(n_in+m)·m per step, GRU 3·(n_in+m)·m, SimpleRNN (n_in+m)·m."""
+    n, d, steps, features, units = 10, 16, 12, 5, 7
+    tokens = keras.Input((n, d))
+    attention = keras.Model(tokens, L.MultiHeadAttention(4, d // 4, use_bias=False)(tokens, tokens))
+    assert param_totals(attention)["macs"] == 4 * n * d * d + 2 * n * n * d
+    sequence = keras.Input((steps, features))
+    for layer, gates in ((L.LSTM, 4), (L.GRU, 3), (L.SimpleRNN, 1)):
+        model = keras.Model(sequence, layer(units)(sequence))
+        assert param_totals(model)["macs"] == steps * gates * (features + units) * units
+    both = keras.Model(sequence, L.Bidirectional(L.LSTM(units))(sequence))
+    assert param_totals(both)["macs"] == 2 * steps * 4 * (features + units) * units
+    per_step = keras.Model(sequence, L.TimeDistributed(L.Dense(3))(sequence))
+    assert param_totals(per_step)["macs"] == steps * features * 3
+
+
+def test_a_shared_layer_is_marked_and_its_parameters_counted_once():
+    shared = L.Dense(48)
+    left, right = keras.Input((16,)), keras.Input((16,))
+    merged = L.Concatenate()([shared(left), shared(right)])
+    model = keras.Model([left, right], L.Dense(1)(merged))
+    rows = layer_table(model)
+    calls = [row for row in rows if row["name"] == shared.name]
+    assert [row["shared"] for row in calls] == ["call 1 of 2", "call 2 of 2"]
+    assert [row["params"] for row in calls] == [16 * 48 + 48, 0]
+    assert sum(row["params"] for row in rows) == model.count_params()
+    assert [row["macs"] for row in calls] == [16 * 48, 16 * 48]  # each call computes
+
+
+def test_the_layered_view_of_a_long_net_wraps_into_lines():
+    layers = [keras.Input((32, 32, 3))]
+    layers += [L.Conv2D(8 * (1 + i % 4), 3, padding="same") for i in range(80)]
+    figure = layered_view(keras.Sequential(layers))
+    width, height = figure.get_size_inches()
+    assert width <= 22.0 and width / height < 3  # not one strip 80 boxes long
+    drawn = figure.axes[0].patches  # three faces per box
+    assert len(drawn) == 3 * 81
+    lines = _wrap([_box("Conv2D", (32, 32, 8 * (1 + i % 4))) for i in range(81)])
+    assert len(lines) > 1 and sum(len(line) for line in lines) == 81
