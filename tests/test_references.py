@@ -15,6 +15,7 @@ from tensorflow.python.framework.convert_to_constants import convert_variables_t
 
 from dlworkflow.models.layered import _box, _wrap, layered_view
 from dlworkflow.models.summary import layer_table, param_totals
+from dlworkflow.train.lr_finder import find_lr
 
 L = keras.layers
 MULTIPLY_ADD_OPS = ("Conv2D", "Conv3D", "DepthwiseConv2dNative", "Conv2DBackpropInput", "MatMul")
@@ -139,3 +140,42 @@ def test_the_layered_view_of_a_long_net_wraps_into_lines():
     assert len(drawn) == 3 * 81
     lines = _wrap([_box("Conv2D", (32, 32, 8 * (1 + i % 4))) for i in range(81)])
     assert len(lines) > 1 and sum(len(line) for line in lines) == 81
+
+
+def circles_tutorial():
+    """The binary tutorial's data (800 training points of make_circles) and 5-5-1 net."""
+    from dlworkflow.config import load_config, read_config_mapping
+    from dlworkflow.experiments import prepare
+
+    mapping, _ = read_config_mapping("examples/binary_circles.yaml")
+    prepared = prepare(load_config({k: v for k, v in mapping.items() if k != "sweep"}))
+    return prepared, *prepared.arrays(prepared.dataset.train)
+
+
+def test_the_range_test_cycles_small_data_to_the_steps_asked_for():
+    """fastai's lr_find runs its 100 iterations whatever the data's size."""
+    prepared, x, y = circles_tutorial()
+    result = find_lr(prepared.model, x, y, batch_size=32, end_lr=0.01, steps=130)
+    assert len(result.lrs) == 130  # 25 batches a pass: never capped at one
+    assert result.passes == 5.2
+    assert len(find_lr(prepared.model, x, y, end_lr=0.01).lrs) == 100  # the default
+
+
+@pytest.mark.slow
+def test_the_range_test_suggests_a_rate_that_trains_the_circles_net():
+    """Against a grid of short runs (10 epochs of Adam at each rate, as the lab does by
+    hand): the suggestion lies between the lowest and highest rate that reach 90 %."""
+    prepared, x, y = circles_tutorial()
+    result = find_lr(prepared.model, x, y, batch_size=32, seed=42)
+    assert result.recommended is not None and len(result.lrs) == 100
+    works = []
+    for lr in (3e-3, 1e-2, 3e-2, 1e-1, 3e-1):
+        keras.utils.set_random_seed(42)
+        model = keras.models.clone_model(prepared.model)
+        model.set_weights(prepared.model.get_weights())
+        model.compile(keras.optimizers.Adam(lr), "binary_crossentropy", metrics=["accuracy"])
+        history = model.fit(x, y, epochs=10, batch_size=32, verbose=0).history
+        if history["accuracy"][-1] >= 0.9:
+            works.append(lr)
+    assert len(works) >= 2
+    assert min(works) <= result.recommended <= max(works), (works, result.suggestions)

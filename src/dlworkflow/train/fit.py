@@ -66,7 +66,7 @@ def fit(
         found = (
             f"{lr_finder.recommended:.3g} ({lr_finder.rule})"
             if lr_finder.recommended
-            else "nothing (the loss never fell by 10 %)"
+            else "nothing (the loss neither fell by 10 % nor climbed 5 % above its low)"
         )
         (console or Console(stderr=True)).print(
             f"train.lr auto: the LR range test suggests {found}; training from {base_lr:.3g}"
