@@ -9,10 +9,14 @@ formulas for attention and recurrent layers.
 from __future__ import annotations
 
 import keras
+import numpy as np
 import pytest
 import tensorflow as tf
+from sklearn import metrics as sk_metrics
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
+from dlworkflow.errors import BadInput
+from dlworkflow.evaluate import classification_metrics, regression_metrics
 from dlworkflow.models.layered import _box, _wrap, layered_view
 from dlworkflow.models.summary import layer_table, param_totals
 from dlworkflow.train.lr_finder import find_lr
@@ -179,3 +183,47 @@ def test_the_range_test_suggests_a_rate_that_trains_the_circles_net():
             works.append(lr)
     assert len(works) >= 2
     assert min(works) <= result.recommended <= max(works), (works, result.suggestions)
+
+
+GOOD_PROB = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6], [0.5, 0.3, 0.2]])
+
+
+@pytest.mark.parametrize(
+    ("y_true", "y_prob", "message"),
+    [
+        ([0, 1, 2, 0], np.where(np.arange(12).reshape(4, 3) == 7, np.nan, GOOD_PROB), "row 2 "),
+        ([0, 1, 1, 0], np.array([0.1, np.inf, 0.9, 0.2]), "row 1 "),
+        ([0, 1, 1, 0], np.array([[0.1], [0.8], [-np.inf], [np.nan]]), "row 2 .*2 of 4 rows"),
+        (np.eye(3)[[0, 1, 2, 0]], GOOD_PROB, r"one-hot rows.*argmax\(axis=1\)"),
+        (np.ones((4, 3)), GOOD_PROB, "3 columns; give one class id"),
+    ],
+)
+def test_classification_refuses_what_scikit_learn_refuses(y_true, y_prob, message):
+    classes = ["a", "b", "c"] if np.ndim(y_prob) == 2 and np.shape(y_prob)[1] == 3 else ["n", "p"]
+    with pytest.raises(BadInput, match=message):
+        classification_metrics(np.asarray(y_true), y_prob, classes)
+    if not np.isfinite(y_prob).all():  # the reference refuses the same predictions
+        with pytest.raises(ValueError):
+            sk_metrics.roc_auc_score(np.asarray(y_true), y_prob, multi_class="ovr")
+
+
+def test_regression_refuses_nan_predictions():
+    with pytest.raises(BadInput, match="y_pred row 1 "):
+        regression_metrics(np.arange(3.0), np.array([1.0, np.nan, 2.0]), 1)
+
+
+def test_several_regression_targets_are_scored_like_scikit_learns_multioutput():
+    rng = np.random.default_rng(0)
+    y_true = np.column_stack([rng.normal(0, 1, 200), rng.normal(50, 20, 200)])
+    y_pred = y_true + rng.normal(0, [0.3, 2.0], (200, 2))
+    result = regression_metrics(y_true, y_pred, n_features=4)
+    assert result["r2"] == pytest.approx(sk_metrics.r2_score(y_true, y_pred))
+    assert result["mse"] == pytest.approx(sk_metrics.mean_squared_error(y_true, y_pred))
+    assert result["mae"] == pytest.approx(sk_metrics.mean_absolute_error(y_true, y_pred))
+    assert result["rmse"] == pytest.approx(sk_metrics.root_mean_squared_error(y_true, y_pred))
+    per_output = sk_metrics.r2_score(y_true, y_pred, multioutput="raw_values")
+    assert [output["r2"] for output in result["outputs"]] == pytest.approx(per_output)
+    flattened = sk_metrics.r2_score(y_true.ravel(), y_pred.ravel())
+    assert result["r2"] != pytest.approx(flattened)  # what flattening used to report
+    single = regression_metrics(y_true[:, 0], y_pred[:, :1], n_features=4)
+    assert "outputs" not in single and single["r2"] == pytest.approx(per_output[0])
