@@ -8,18 +8,27 @@ formulas for attention and recurrent layers.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image, ImageOps
 from sklearn import metrics as sk_metrics
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
+from dlworkflow.data.sources import load_image_folder
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate import classification_metrics, regression_metrics
+from dlworkflow.gallery.embedders import DlibFaces
+from dlworkflow.gallery.images import load_image
+from dlworkflow.interpret.images import load_image_file
 from dlworkflow.models.layered import _box, _wrap, layered_view
 from dlworkflow.models.summary import layer_table, param_totals
 from dlworkflow.train.lr_finder import find_lr
+
+from .conftest import DATA_HOME
 
 L = keras.layers
 MULTIPLY_ADD_OPS = ("Conv2D", "Conv3D", "DepthwiseConv2dNative", "Conv2DBackpropInput", "MatMul")
@@ -227,3 +236,74 @@ def test_several_regression_targets_are_scored_like_scikit_learns_multioutput():
     assert result["r2"] != pytest.approx(flattened)  # what flattening used to report
     single = regression_metrics(y_true[:, 0], y_pred[:, :1], n_features=4)
     assert "outputs" not in single and single["r2"] == pytest.approx(per_output[0])
+
+
+ORL = DATA_HOME / "faces_att"
+
+
+def phone_photo(tmp_path: Path, suffix: str = ".jpg") -> tuple[Path, np.ndarray]:
+    """An ORL face stored on its side with EXIF orientation 6 (display turned 90° clockwise),
+    as a phone held upright writes it; and the upright pixels Pillow's transpose gives."""
+    upright = Image.open(ORL / "s1" / "1.pgm").convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation
+    path = tmp_path / "class_a" / f"phone{suffix}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    upright.rotate(90, expand=True).save(path, exif=exif, quality=100, subsampling=0)
+    with Image.open(path) as stored:
+        reference = np.asarray(ImageOps.exif_transpose(stored).convert("RGB"))
+    assert reference.shape == (112, 92, 3) and Image.open(path).size == (112, 92)
+    return path, reference
+
+
+def test_every_image_reader_turns_a_phone_photo_upright(tmp_path):
+    path, reference = phone_photo(tmp_path)
+    assert np.array_equal(load_image(path), reference)  # the gallery
+    picked = load_image_file(path, (112, 92, 3), 255.0)  # dlw explain
+    assert picked.notes == [] and np.array_equal(picked.raw, reference)
+    (tmp_path / "class_b").mkdir()
+    Image.fromarray(reference).save(tmp_path / "class_b" / "b.png")
+    folder = load_image_folder(tmp_path, image_size=[112, 92])  # data folders
+    assert np.array_equal(folder.x[0], reference)
+
+
+def test_a_phone_photo_face_is_found_once_upright(tmp_path):
+    """dlib finds no face in the sideways pixels; the same file read upright has one."""
+    path, _ = phone_photo(tmp_path, ".png")
+    faces = DlibFaces()
+    with Image.open(path) as stored:
+        assert faces.faces(np.asarray(stored.convert("RGB"))) == []
+    found = faces.faces(load_image(path))
+    original = faces.faces(load_image(ORL / "s1" / "1.pgm"))
+    assert len(found) == 1 and np.linalg.norm(found[0].vector - original[0].vector) < 1e-4
+
+
+def test_face_boxes_are_trimmed_to_the_image():
+    """As face_recognition's face_locations trims dlib's boxes."""
+    image = np.ascontiguousarray(load_image(ORL / "s1" / "1.pgm")[:, 15:])
+    faces = DlibFaces()
+    ((raw, _),) = faces.detect(image)
+    assert raw[0] < 0  # dlib's box runs past the left edge
+    (face,) = faces.faces(image)
+    height, width = image.shape[:2]
+    assert face.box == (0, raw[1], min(raw[2], width), min(raw[3], height))
+
+
+def test_calibration_refuses_a_far_its_impostor_pairs_cannot_measure(tmp_path):
+    """At FAR f about 10/f impostor pairs are needed, so that ~10 fall under the threshold;
+    from fewer it keeps the threshold in force and says why with the numbers."""
+    from dlworkflow.gallery import Gallery
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(5, 8))
+    gallery = Gallery.create(tmp_path / "g.db", "test", {"kind": "test"}, 8, 0.6, target_far=0.25)
+    for person, centre in enumerate(centres):
+        samples = centre + 0.3 * rng.normal(size=(3, 8))
+        unit = (samples / np.linalg.norm(samples, axis=1, keepdims=True)).astype(np.float32)
+        gallery.enroll(f"p{person}", unit, [f"p{person}-{i}.jpg" for i in range(3)])
+    first = gallery.calibration  # 15 samples × 4 other people = 60 pairs ≥ 10/0.25 = 40
+    assert first.method == "calibrated" and first.impostor_pairs == 60
+    refused = gallery.recalibrate(0.05)
+    assert refused.method == "kept" and refused.threshold == first.threshold
+    assert "60 impostor (need 10/FAR = 200)" in refused.note
+    assert f"keeping the previous threshold {first.threshold:.4g}" in refused.note
