@@ -307,3 +307,46 @@ def test_calibration_refuses_a_far_its_impostor_pairs_cannot_measure(tmp_path):
     assert refused.method == "kept" and refused.threshold == first.threshold
     assert "60 impostor (need 10/FAR = 200)" in refused.note
     assert f"keeping the previous threshold {first.threshold:.4g}" in refused.note
+
+
+REFERENCE_CNN = Path(__file__).resolve().parents[1] / "examples" / "mnist_reference_cnn.yaml"
+
+
+def test_the_reference_cnn_splits_and_scales_as_the_notebook():
+    """Seed 003, lines 241–243: ``X_val = X_train[50000:60000]``, raw pixels, no scaling."""
+    from dlworkflow.config import load_config
+    from dlworkflow.data import load_dataset
+
+    config = load_config(REFERENCE_CNN)
+    dataset = load_dataset(config.data, seed=config.seed)
+    with np.load(DATA_HOME / "mnist.npz", allow_pickle=False) as mnist:
+        x_train, x_test = mnist["x_train"], mnist["x_test"]
+    assert np.array_equal(dataset.val.x.reshape(-1, 28, 28), x_train[50000:60000])
+    assert np.array_equal(dataset.train.x.reshape(-1, 28, 28), x_train[:50000])
+    assert np.array_equal(dataset.test.x.reshape(-1, 28, 28), x_test)
+    fed = dataset.preprocessing.apply(dataset.train.x[:100])
+    assert np.array_equal(fed.reshape(-1, 28, 28), x_train[:100].astype(np.float32))
+    assert config.train.keep == "last"
+
+
+def test_the_reference_cnn_tests_the_weights_the_notebook_tests(tmp_path):
+    """The notebook's ``model.fit(...)`` then ``model.evaluate(X_test, Y_test)`` (lines
+    436–440), run by hand with Keras on the same slice and seed, gives our test accuracy."""
+    import dlworkflow
+    from dlworkflow.config import load_config
+    from dlworkflow.experiments import prepare
+
+    config = load_config(REFERENCE_CNN).model_dump()
+    config["data"]["limit"] = 1200  # 1,000 train and the last 200 as validation
+    config["train"].update(epochs=2, learnability=False)
+    run = dlworkflow.run(config, runs_dir=tmp_path)
+    prepared = prepare(load_config(config))
+    (x, y), validation = (
+        prepared.arrays(s) for s in (prepared.dataset.train, prepared.dataset.val)
+    )
+    assert len(x) == 1000 and x.max() == 255.0
+    keras.utils.set_random_seed(config["seed"])
+    prepared.model.fit(x, y, validation_data=validation, batch_size=32, epochs=2, verbose=0)
+    x_test, y_test = prepared.arrays(prepared.dataset.test)
+    score = prepared.model.evaluate(x_test, y_test, verbose=0, return_dict=True)
+    assert run.metrics["accuracy"] == pytest.approx(score["accuracy"], abs=1e-6)

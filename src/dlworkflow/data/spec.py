@@ -8,11 +8,17 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class SplitSpec(BaseModel):
-    """Fractions of the whole pool held out; ``test`` is ignored when a source has its own."""
+    """Fractions of the whole pool held out; ``test`` is ignored when a source has its own.
+
+    ``val_from: end`` takes the validation images from the end of the training data in
+    file order, as the course's notebook does (``X_train[50000:]``), instead of a
+    stratified random draw.
+    """
 
     model_config = ConfigDict(extra="forbid")
     val: float = Field(0.1, ge=0.0, lt=1.0)
     test: float = Field(0.2, ge=0.0, lt=1.0)
+    val_from: Literal["random", "end"] = "random"
 
     @model_validator(mode="after")
     def _leave_training_data(self) -> SplitSpec:
