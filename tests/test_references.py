@@ -128,6 +128,9 @@ def test_attention_and_recurrent_layers_follow_the_published_counts():
     assert param_totals(both)["macs"] == 2 * steps * 4 * (features + units) * units
     per_step = keras.Model(sequence, L.TimeDistributed(L.Dense(3))(sequence))
     assert param_totals(per_step)["macs"] == steps * features * 3
+    frames = keras.Input((steps, 8, 8, 2))  # ConvLSTM: both 3×3 convolutions, every step
+    conv_lstm = keras.Model(frames, L.ConvLSTM2D(4, 3, padding="same")(frames))
+    assert param_totals(conv_lstm)["macs"] == steps * 8 * 8 * 9 * (2 + 4) * 4 * 4
 
 
 def test_a_shared_layer_is_marked_and_its_parameters_counted_once():
@@ -350,3 +353,17 @@ def test_the_reference_cnn_tests_the_weights_the_notebook_tests(tmp_path):
     x_test, y_test = prepared.arrays(prepared.dataset.test)
     score = prepared.model.evaluate(x_test, y_test, verbose=0, return_dict=True)
     assert run.metrics["accuracy"] == pytest.approx(score["accuracy"], abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "message"),
+    [
+        ("data", {"source": "digits", "split": {"val_from": "middle"}}, "data.split.val_from"),
+        ("train", {"keep": "worst"}, "train.keep"),
+    ],
+)
+def test_the_new_settings_refuse_other_values(section, value, message):
+    from dlworkflow.config import load_config
+
+    with pytest.raises(BadInput, match=message):
+        load_config({section: value})
