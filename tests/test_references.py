@@ -353,6 +353,8 @@ def test_the_reference_cnn_tests_the_weights_the_notebook_tests(tmp_path):
     x_test, y_test = prepared.arrays(prepared.dataset.test)
     score = prepared.model.evaluate(x_test, y_test, verbose=0, return_dict=True)
     assert run.metrics["accuracy"] == pytest.approx(score["accuracy"], abs=1e-6)
+    report = (run.folder / "report.html").read_text(encoding="utf-8")
+    assert run.metrics["kept"] == "last" and "Model after the last epoch (2;" in report
 
 
 @pytest.mark.parametrize(

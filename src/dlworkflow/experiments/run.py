@@ -188,6 +188,7 @@ def run(
         **{name: float(value) for name, value in scores.items()},
         "evaluation": evaluation,
         "best_epoch": result.best_epoch,
+        "kept": config.train.keep,  # the weights tested: best checkpoint or last epoch
         "epochs_run": len(result.history.get("loss", [])),
         "stopped_early": result.stopped_early,
         "resumed_from_epoch": result.resumed_from_epoch,
