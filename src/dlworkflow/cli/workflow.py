@@ -136,6 +136,8 @@ def lr_find_command(
         folder = out_dir or Path("runs") / f"lr-find-{settings.name}"
         path = save_figure(lr_finder_figure(result), folder / "lr_finder.svg")
     passes = f", {result.passes:g} passes over {len(x):,} samples" if result.unit == "batch" else ""
+    if result.diverged:
+        passes += "; stopped when the loss diverged"
     table = Table(
         title=f"{settings.name}: LR range test, {len(result.lrs)} steps (per {result.unit}){passes}"
     )
