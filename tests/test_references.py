@@ -63,7 +63,7 @@ def profiler_multiply_adds(model: keras.Model) -> int:
     ("name", "size"),
     [
         ("MobileNetV2", 224),
-        ("EfficientNetB0", 64),
+        pytest.param("EfficientNetB0", 64, marks=pytest.mark.slow),
         pytest.param("Xception", 71, marks=pytest.mark.slow),
         pytest.param("NASNetMobile", 64, marks=pytest.mark.slow),
     ],
@@ -332,6 +332,7 @@ def test_the_reference_cnn_splits_and_scales_as_the_notebook():
     assert config.train.keep == "last"
 
 
+@pytest.mark.slow
 def test_the_reference_cnn_tests_the_weights_the_notebook_tests(tmp_path):
     """The notebook's ``model.fit(...)`` then ``model.evaluate(X_test, Y_test)`` (lines
     436–440), run by hand with Keras on the same slice and seed, gives our test accuracy."""
