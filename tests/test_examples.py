@@ -19,11 +19,15 @@ EXPECTED_PARAMS = {
 }
 # Sweeps: the parameter count of every run, in order.
 SWEEP_PARAMS = {
-    "lab1_mnist.yaml": {
-        "ex1-sigmoid": 623_290,
-        "ex2-relu": 623_290,
-        "ex3-relu-normalised": 623_290,
-        "ex6-deep": 3 * (784 * 784 + 784) + 784 * 10 + 10,
+    "lab1_mnist.yaml": {  # five seeds each (repeats: 5)
+        f"{name}-s{seed}": params
+        for name, params in {
+            "ex1-sigmoid": 623_290,
+            "ex2-relu": 623_290,
+            "ex3-relu-normalised": 623_290,
+            "ex6-deep": 3 * (784 * 784 + 784) + 784 * 10 + 10,
+        }.items()
+        for seed in range(42, 47)
     },
     "binary_circles.yaml": {
         "model_1": 3,

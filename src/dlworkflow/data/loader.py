@@ -11,7 +11,7 @@ from dlworkflow.data.dataset import Dataset, Split
 from dlworkflow.data.preprocess import fit_preprocessing
 from dlworkflow.data.sources import load_source
 from dlworkflow.data.spec import DataSpec
-from dlworkflow.data.splits import split_indices, stratified_subset
+from dlworkflow.data.splits import split_indices, stratified_subset, tail_indices
 from dlworkflow.errors import BadInput
 from dlworkflow.validation import first_error
 
@@ -52,7 +52,10 @@ def load_dataset(
     val_fraction = (
         spec.split.val if raw.x_test is not None else spec.split.val / (1 - spec.split.test)
     )
-    kept, held = split_indices(y, val_fraction, seed + 1, classify, "val")
+    if spec.split.val_from == "end":
+        kept, held = tail_indices(len(y), val_fraction)
+    else:
+        kept, held = split_indices(y, val_fraction, seed + 1, classify, "val")
     val = Split(x[held], y[held]) if len(held) else None
     train = Split(x[kept], y[kept])
 

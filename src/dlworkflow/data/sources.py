@@ -339,7 +339,9 @@ def load_image_folder(
     root: Path, image_size: int | list[int] = 64, color_mode: str = "rgb"
 ) -> RawData:
     """The course's ``dataset/<class>/*.jpg`` layout; every image resized (stretched)."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
+
+    from dlworkflow.imagefile import open_image
 
     if color_mode not in ("rgb", "grayscale"):
         raise BadInput(f"data.options.color_mode: '{color_mode}' is not rgb or grayscale")
@@ -363,13 +365,10 @@ def load_image_folder(
                 f"({', '.join(sorted(IMAGE_SUFFIXES))})"
             )
         for file in files:
-            try:
-                with Image.open(file) as image:
-                    image = image.convert("RGB" if color_mode == "rgb" else "L")
-                    image = image.resize((width, height), Image.Resampling.BILINEAR)
-                    images.append(np.asarray(image, dtype=np.uint8))
-            except (UnidentifiedImageError, OSError, SyntaxError) as error:
-                raise BadInput(f"data.source: cannot read image {file}: {error}") from error
+            image = open_image(file, context="data.source: cannot read image ")
+            image = image.convert("RGB" if color_mode == "rgb" else "L")
+            image = image.resize((width, height), Image.Resampling.BILINEAR)
+            images.append(np.asarray(image, dtype=np.uint8))
             labels.append(label)
     return RawData(
         name=root.name,

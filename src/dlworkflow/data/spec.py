@@ -10,10 +10,16 @@ from dlworkflow.validation import StrictModel, shorthand
 
 
 class SplitSpec(StrictModel):
-    """Fractions of the whole pool held out; ``test`` is ignored when a source has its own."""
+    """Fractions of the whole pool held out; ``test`` is ignored when a source has its own.
+
+    ``val_from: end`` takes the validation images from the end of the training data in
+    file order, as the course's notebook does (``X_train[50000:]``), instead of a
+    stratified random draw.
+    """
 
     val: float = Field(0.1, ge=0.0, lt=1.0)
     test: float = Field(0.2, ge=0.0, lt=1.0)
+    val_from: Literal["random", "end"] = "random"
 
     @model_validator(mode="after")
     def _leave_training_data(self) -> SplitSpec:

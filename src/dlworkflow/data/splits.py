@@ -43,3 +43,10 @@ def split_indices(
             )
     kept, out = train_test_split(indices, test_size=held_out, stratify=labels, random_state=seed)
     return np.sort(kept), np.sort(out)
+
+
+def tail_indices(count: int, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """(kept, held_out) with the last ``fraction`` of ``count`` samples held out, in order."""
+    held_out = max(1, round(fraction * count)) if fraction > 0 else 0
+    indices = np.arange(count)
+    return indices[: count - held_out], indices[count - held_out :]

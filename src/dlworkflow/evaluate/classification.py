@@ -15,6 +15,7 @@ from sklearn.metrics import (
 )
 
 from dlworkflow.errors import BadInput
+from dlworkflow.evaluate.predictions import class_ids, finite_predictions
 
 
 def predicted_labels(y_prob: np.ndarray, threshold: float = 0.5) -> np.ndarray:
@@ -33,8 +34,8 @@ def positive_scores(y_prob: np.ndarray) -> np.ndarray:
 
 def classification_metrics(y_true: np.ndarray, y_prob: np.ndarray, class_names: list[str]) -> dict:
     """Accuracy, error rate, the classification report, confusion matrix and AUCs."""
-    y_true = np.asarray(y_true).astype(np.int64).reshape(-1)
-    y_prob = np.asarray(y_prob, np.float64)
+    y_true = class_ids(y_true)
+    y_prob = finite_predictions(y_prob)
     classes = len(class_names)
     _check_shapes(y_true, y_prob, classes)
     y_pred = predicted_labels(y_prob)

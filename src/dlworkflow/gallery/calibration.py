@@ -5,6 +5,11 @@ built from the other samples (what identify would return were that sample a prob
 Impostor distances are each sample against every other identity's template. The
 threshold is the largest distance that accepts at most ``target_far`` of the impostor
 pairs; a probe is accepted when its distance is strictly below it.
+
+A FAR is only measured when about ten impostor pairs fall under it, so calibration needs
+``10 / target_far`` impostor pairs: from fewer, the threshold is decided by one or two
+pairs (a 5-person gallery at FAR 0.05 set 0.778 and accepted strangers that dlib's 0.6
+rejects). Then it refuses and keeps the threshold in force, saying why with the numbers.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import numpy as np
 from dlworkflow.gallery.templates import Template, distances_to_templates, pairwise, pool
 
 MIN_GENUINE_PAIRS = 10
+IMPOSTORS_PER_FAR = 10  # impostor pairs needed: this many over the target FAR
 MAX_CALIBRATION_SAMPLES = 3000  # bounds the O(n²) pair distances; sampled with a fixed seed
 
 
@@ -82,14 +88,22 @@ def calibrate(
     template: Template,
     target_far: float,
     default_threshold: float,
+    previous: Calibration | None = None,
 ) -> Calibration:
-    """Calibrate on the gallery, or fall back to ``default_threshold`` saying why."""
+    """Calibrate on the gallery, or keep ``previous``'s threshold (else the default) saying why."""
     genuine, impostor = genuine_impostor(vectors, labels, template)
-    needed = math.ceil(1.0 / target_far)
+    needed = math.ceil(IMPOSTORS_PER_FAR / target_far - 1e-9)
     if len(genuine) < MIN_GENUINE_PAIRS or len(impostor) < needed:
+        kept = previous is not None and previous.method != "default"
+        threshold = previous.threshold if kept else default_threshold
+        source = (
+            f"the previous threshold {threshold:.4g}"
+            if kept
+            else (f"the embedder's default {threshold:g}")
+        )
         return Calibration(
-            threshold=default_threshold,
-            method="default",
+            threshold=threshold,
+            method="kept" if kept else "default",
             target_far=target_far,
             far=None,
             tar=None,
@@ -97,8 +111,8 @@ def calibrate(
             impostor_pairs=len(impostor),
             note=(
                 f"too few pairs to calibrate at FAR {target_far:g}: {len(genuine)} genuine "
-                f"(need {MIN_GENUINE_PAIRS}) and {len(impostor)} impostor (need {needed}); "
-                f"using the embedder's default {default_threshold:g}"
+                f"(need {MIN_GENUINE_PAIRS}) and {len(impostor)} impostor (need "
+                f"{IMPOSTORS_PER_FAR}/FAR = {needed}); keeping {source}"
             ),
         )
     threshold = threshold_at_far(impostor, target_far)

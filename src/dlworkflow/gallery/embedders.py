@@ -89,6 +89,12 @@ def _dlib_model(kind: str):
     return _DLIB_CACHE[kind]
 
 
+def clipped(box: Box, width: int, height: int) -> Box:
+    """A box trimmed to the image, as face_recognition's ``face_locations`` trims dlib's."""
+    left, top, right, bottom = box
+    return max(left, 0), max(top, 0), min(right, width), min(bottom, height)
+
+
 class DlibFaces:
     """dlib's face pipeline: detect, align on 5 landmarks, 150×150 chip, 128-d ResNet.
 
@@ -144,10 +150,20 @@ class DlibFaces:
         return np.asarray([np.asarray(d) for d in descriptors], np.float32)
 
     def faces(self, image: np.ndarray) -> list[Face]:
+        """Each face with its box trimmed to the image (for drawing, logs and crops).
+
+        The descriptor is taken from dlib's own box, past the edge: fitting landmarks in
+        the trimmed box moved the aligned chip and put a face cut by the edge further
+        from the same face uncut (ORL, 5 people cut 10-25 px: up to 0.61 against 0.32).
+        """
         image = np.ascontiguousarray(image, dtype=np.uint8)  # dlib misreads strided frames
         found = self.detect(image)
         vectors = self.embed_boxes(image, [box for box, _ in found])
-        return [Face(box, score, v) for (box, score), v in zip(found, vectors, strict=True)]
+        height, width = image.shape[:2]
+        return [
+            Face(clipped(box, width, height), score, vector)
+            for (box, score), vector in zip(found, vectors, strict=True)
+        ]
 
     def embed(self, images: list[np.ndarray]) -> np.ndarray:
         return one_face_each(self, images, [f"image {i}" for i in range(len(images))])

@@ -340,7 +340,14 @@ class Gallery:
 
     def _store_calibration(self, generation: int) -> None:
         vectors, labels, _ = self.vectors()
-        result = calibrate(vectors, labels, self.template, self.target_far, self.default_threshold)
+        result = calibrate(
+            vectors,
+            labels,
+            self.template,
+            self.target_far,
+            self.default_threshold,
+            previous=self.calibration,
+        )
         self.connection.execute(
             "INSERT INTO calibrations(created, generation, record) VALUES (?, ?, ?)",
             (time.time(), generation, json.dumps(result.to_dict())),

@@ -1,7 +1,7 @@
 """Reading images and video frames for the gallery, refusing what cannot be a photo.
 
-The pixel cap is checked from the header before any decoding, so a huge or
-decompression-bomb file costs nothing; a corrupt file names itself in one line.
+Images go through :func:`dlworkflow.imagefile.open_image` (pixel cap from the header,
+EXIF orientation applied); a corrupt file names itself in one line.
 """
 
 from __future__ import annotations
@@ -10,30 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from dlworkflow.errors import BadInput
+from dlworkflow.imagefile import MAX_PIXELS, open_image
 
-MAX_PIXELS = 24_000_000  # a 24-megapixel photo; larger ones are refused, not resized
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
 
 def load_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """An RGB uint8 array of the image at ``path``."""
-    path = Path(path)
-    if not path.is_file():
-        raise BadInput(f"{path}: image file does not exist")
-    try:
-        with Image.open(path) as image:
-            width, height = image.size
-            if width * height > max_pixels:
-                raise BadInput(
-                    f"{path}: {width}x{height} = {width * height:,} pixels is over the cap of "
-                    f"{max_pixels:,}; downscale it or raise --max-pixels"
-                )
-            return np.asarray(image.convert("RGB"))
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as error:
-        raise BadInput(f"{path}: not a readable image ({error})") from None
+    return np.asarray(open_image(path, max_pixels).convert("RGB"))
 
 
 def is_video(path: str | Path) -> bool:

@@ -44,16 +44,14 @@ def load_image_file(path: Path, shape: tuple[int, int, int], top: float) -> Pick
 
     Pixel values 0–255 are mapped onto the run's raw range (0–16 for digits).
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
+
+    from dlworkflow.imagefile import open_image
 
     height, width, channels = shape
     if channels not in (1, 3):
         raise BadInput(f"{path}: the run's images have {channels} channels; files need 1 or 3")
-    try:
-        image = Image.open(path)
-        image.load()
-    except (OSError, UnidentifiedImageError) as error:
-        raise BadInput(f"{path}: not a readable image ({error})") from None
+    image = open_image(path)
     notes = []
     mode = "L" if channels == 1 else "RGB"
     if image.mode != mode:

@@ -57,22 +57,6 @@ def check_layer(
     return None
 
 
-def multiply_adds(layer: keras.Operation, input_shape: Shape, output_shape: Shape) -> int | None:
-    """Multiply-adds per sample of a dense or convolution layer (0 for other layers).
-
-    Convolution: every output value costs ``k_h·k_w·in_channels`` (per group);
-    dense: every output value costs ``in``. None when a size is unknown.
-    """
-    if not isinstance(layer, (*_CONV, keras.layers.Dense)):
-        return 0
-    if None in input_shape or None in output_shape:
-        return None
-    if isinstance(layer, keras.layers.Dense):
-        return math.prod(output_shape) * input_shape[-1]
-    per_value = math.prod(layer.kernel_size) * _channels(layer, input_shape) // layer.groups
-    return math.prod(output_shape) * per_value
-
-
 def _spatial(
     layer: keras.Operation,
     window: tuple[int, ...],

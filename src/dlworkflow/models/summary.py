@@ -8,11 +8,13 @@ activation memory, multiply-adds per sample.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 
 import keras
 
-from dlworkflow.models.formulas import check_layer, multiply_adds
+from dlworkflow.models.formulas import check_layer
+from dlworkflow.models.macs import multiply_adds
 from dlworkflow.models.topology import LayerNode, format_shapes, is_graph_model, walk
 
 BYTES_PER_VALUE = 4  # float32
@@ -25,9 +27,25 @@ def layer_table(model: keras.Model, expand_nested: bool = False) -> list[dict]:
     Keys: name, type, depth (nesting level), input_shape, output_shape (``55×55×96``,
     no batch axis), kernel, stride, padding (windowed layers, else ""), activation,
     params, trainable, activations (output values per sample), macs (multiply-adds
-    per sample; None when a size is unknown), formula, formula_flag, formula_note.
+    per sample; None when a size is unknown), formula, formula_flag, formula_note,
+    shared (``"call 2 of 2"`` for a layer called more than once, else "").
+
+    A shared layer gets a row per call (each call computes) but its parameters only
+    on its first row, so the params column sums to the model's count.
     """
-    return [_row(node) for node in walk(model, expand_nested)]
+    nodes = walk(model, expand_nested)
+    calls = Counter(id(node.layer) for node in nodes)
+    seen: Counter[int] = Counter()
+    rows = []
+    for node in nodes:
+        row = _row(node)
+        key = id(node.layer)
+        seen[key] += 1
+        if calls[key] > 1:
+            row["shared"] = f"call {seen[key]} of {calls[key]}"
+            row["params"] = row["params"] if seen[key] == 1 else 0
+        rows.append(row)
+    return rows
 
 
 def param_totals(model: keras.Model) -> dict:
@@ -90,6 +108,7 @@ def _row(node: LayerNode) -> dict:
         "formula": check.text if check else "",
         "formula_flag": check.flagged if check else False,
         "formula_note": check.note if check else "",
+        "shared": "",
     }
 
 
@@ -97,9 +116,7 @@ def _macs(node: LayerNode) -> int | None:
     """A collapsed nested model costs what its layers cost."""
     if is_graph_model(node.layer):
         return _known_sum(_macs(inner) for inner in walk(node.layer, expand_nested=True))
-    if len(node.input_shapes) != 1 or len(node.output_shapes) != 1:
-        return 0  # merges and multi-output layers do no multiply-adds worth counting
-    return multiply_adds(node.layer, node.input_shapes[0], node.output_shapes[0])
+    return multiply_adds(node.layer, node.input_shapes, node.output_shapes)
 
 
 def _known_sum(values: Iterable[int | None]) -> int | None:

@@ -32,6 +32,8 @@ def rich_table(rows: list[dict], totals: dict, title: str | None = None) -> Tabl
         window = f"{row['kernel']} / {row['stride']}" if row["kernel"] else ""
         frozen = row["params"] and not row["trainable"]
         params = f"{row['params']:,}" + (" (frozen)" if frozen else "")
+        if row.get("shared"):  # parameters counted on the first call only
+            params = f"{params} ({row['shared']})" if row["params"] else f"shared, {row['shared']}"
         table.add_row(
             "  " * row["depth"] + row["name"].rsplit("/", 1)[-1],  # indented under its model
             row["type"],

@@ -34,7 +34,7 @@ Arrays = tuple[np.ndarray, np.ndarray]
 
 @dataclass
 class TrainResult:
-    model: keras.Model  # the best model by the checkpoint monitor
+    model: keras.Model  # best by the checkpoint monitor, or the last epoch's (keep: last)
     history: dict[str, list[float]]
     best_epoch: int | None
     resumed_from_epoch: int
@@ -58,8 +58,10 @@ def fit(
 
     The schedule starts from :func:`resolve_base_lr` (``train.lr: auto`` runs the LR
     range test on a copy, again on resume, where the fresh model gives the same answer).
-    The returned model is the best one by ``spec.checkpoint.monitor``; history has one
-    entry per epoch, including the learning rate as ``lr``.
+    The returned model is the best one by ``spec.checkpoint.monitor``, or with
+    ``keep: last`` the weights after the last epoch (as a notebook that just calls
+    ``fit`` then ``evaluate`` tests); history has one entry per epoch, including the
+    learning rate as ``lr``.
     """
     # from the freshly compiled model: a resumed one carries the last scheduled rate
     base_lr, lr_finder = resolve_base_lr(spec, model, train[0], train[1], seed)
@@ -67,7 +69,7 @@ def fit(
         found = (
             f"{lr_finder.recommended:.3g} ({lr_finder.rule})"
             if lr_finder.recommended
-            else "nothing (the loss never fell by 10 %)"
+            else "nothing (the loss neither fell by 10 % nor climbed 5 % above its low)"
         )
         (console or Console(stderr=True)).print(
             f"train.lr auto: the LR range test suggests {found}; training from {base_lr:.3g}"
@@ -136,7 +138,8 @@ def fit(
             "compile.optimizer.lr or scale the inputs (data.scale: unit)"
         )
     best_path = checkpoint_dir / BEST
-    best = keras.models.load_model(best_path) if best_path.is_file() else model
+    keep_best = spec.keep == "best" and best_path.is_file()
+    best = keras.models.load_model(best_path) if keep_best else model
     return TrainResult(
         model=best,
         history=state.history,

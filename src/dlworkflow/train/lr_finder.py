@@ -1,7 +1,8 @@
 """Step 8: the LR range test, and seed 002's epoch-wise variant, with a suggested rate.
 
-Range test (Smith 2017, fastai's ``lr_find``): one pass over at most one epoch of
-batches while the rate grows exponentially from ``start_lr`` to ``end_lr``; the loss
+Range test (Smith 2017, fastai's ``lr_find``): 100 batches (by default) while the rate
+grows exponentially from ``start_lr`` to ``end_lr``, cycling through the training data
+(reshuffled each pass) as fastai does when it has fewer batches than that; the loss
 falls once the rate is useful and explodes once it is too high, and the good rates
 lie on the way down. Seed 002 does the same one *epoch* at a time
 (``1e-4·10^(epoch/20)``, 100 epochs) and reads the rate off the loss-vs-LR plot.
@@ -25,10 +26,12 @@ from dlworkflow.train.clone import current_lr, training_copy
 from dlworkflow.train.schedules import ScheduleCallback
 from dlworkflow.train.spec import ScheduleSpec, TrainSpec
 
-MAX_STEPS = 100  # the range test's default length, capped at one epoch of batches
+STEPS = 100  # the range test's default length (fastai's), whatever the data's size
 DIVERGE = 4.0  # stop once the smoothed loss exceeds this multiple of its best
 RULES = ("valley", "steepest", "minimum/10")  # the range test recommends their middle
-FALL = 0.1  # a curve whose smoothed low is not 10 % under its start gives no suggestion
+FALL = 0.1  # a curve whose smoothed low is not 10 % under its start gives no suggestion…
+RISE = 0.05  # …unless the loss climbs 5 % above that low at higher rates: the low is then
+# the edge of stability and a tenth of its rate is the suggestion (Smith's reading)
 
 
 @dataclass
@@ -43,7 +46,7 @@ class LRFinderResult:
     rule's misfire on an odd curve does not decide; ``rule`` names the one chosen. For
     the epoch-wise test it is lowest_loss, as seed 002 reads its plot: each rate had a
     whole epoch, so the low is no longer the edge of divergence. None when the loss
-    never fell by 10 %.
+    neither fell by 10 % nor climbed 5 % above its low (see :func:`suggest`).
     """
 
     lrs: list[float]
@@ -55,6 +58,7 @@ class LRFinderResult:
     diverged: bool
     unit: Literal["batch", "epoch"]
     seconds: float
+    passes: float = 1.0  # passes over the training data the batches took (range test)
 
     def table(self) -> list[dict[str, float]]:
         """One row per batch or epoch: lr, loss, smoothed loss."""
@@ -134,30 +138,39 @@ def find_lr(
 ) -> LRFinderResult:
     """Range test on a copy of ``model`` (compiled; its weights stay untouched).
 
-    ``steps`` defaults to ``min(100, len(x) // batch_size)``: never more than one epoch,
-    each sample seen at most once. ``smoothing`` (the EMA's beta) defaults to a window
-    of about a tenth of the steps, so short tests are not smoothed into lagging.
+    ``steps`` (default 100) batches are taken whatever the data's size: a small set is
+    cycled, reshuffled each pass (``result.passes`` says how many), since one epoch of a
+    1,000-point set is too few points to read a curve from. ``smoothing`` (the EMA's
+    beta) defaults to a window of about a tenth of the steps, so short tests are not
+    smoothed into lagging.
     """
     if not 0 < start_lr < end_lr:
         raise BadInput(f"start_lr {start_lr:g} must be positive and below end_lr {end_lr:g}")
     full_batches = len(x) // batch_size
     if full_batches < 1:
         raise BadInput(f"batch_size {batch_size} is larger than the {len(x)} training samples")
-    steps = min(steps or MAX_STEPS, full_batches)
+    if steps is not None and steps < 2:
+        raise BadInput(f"steps {steps}: the range test needs at least 2 batches")
+    steps = steps or STEPS
     beta = smoothing if smoothing is not None else min(max(1 - 8 / steps, 0.5), 0.98)
     started = time.perf_counter()
     keras.utils.set_random_seed(seed)
     copy = training_copy(model)
-    order = np.random.default_rng(seed).permutation(len(x))
+    rng = np.random.default_rng(seed)
     curve = _Curve(beta, diverge)
     for step in range(steps):
-        lr = start_lr * (end_lr / start_lr) ** (step / max(steps - 1, 1))
+        if step % full_batches == 0:  # a new pass: reshuffle (the last partial batch dropped)
+            order = rng.permutation(len(x))
+        lr = start_lr * (end_lr / start_lr) ** (step / (steps - 1))
         copy.optimizer.learning_rate = lr
-        batch = order[step * batch_size : (step + 1) * batch_size]
+        start = (step % full_batches) * batch_size
+        batch = order[start : start + batch_size]
         logs = copy.train_on_batch(x[batch], y[batch], return_dict=True)
         if curve.add(lr, float(logs["loss"])):
             break
-    return curve.result("batch", time.perf_counter() - started)
+    result = curve.result("batch", time.perf_counter() - started)
+    result.passes = round(len(result.lrs) / full_batches, 2)
+    return result
 
 
 class _EpochCurve(keras.callbacks.Callback):
@@ -207,19 +220,28 @@ def lr_range_by_epoch(
 
 
 def suggest(lrs: list[float], smoothed: list[float]) -> dict[str, float]:
-    """Each rule's rate for a loss curve; none when the loss never fell by 10 %, since
-    smaller dips are batch noise (a 5-5-1 net on circles barely moves in one epoch)."""
+    """Each rule's rate for a loss curve.
+
+    A curve that falls by 10 % gets every rule. A curve that stays flat (smaller dips
+    are batch noise: a 5-5-1 net on circles hardly moves in 100 batches) and then
+    climbs 5 % above its low gets only *minimum/10*: the low marks where higher rates
+    stop helping, the one thing such a curve shows. A curve that does neither gets none.
+    """
     finite = [i for i, value in enumerate(smoothed) if math.isfinite(value)]
     if len(finite) < 3:
         return {}
     lr = np.asarray(lrs)[finite]
     loss = np.asarray(smoothed)[finite]
-    lowest = int(np.argmin(loss))
-    if loss[lowest] > (1 - FALL) * loss[0]:
+    skip = len(loss) // 10  # the EMA's first points are still settling on one batch's noise
+    lowest = skip + int(np.argmin(loss[skip:]))
+    fell = loss[lowest] <= (1 - FALL) * loss[0]
+    rose = len(finite) < len(smoothed) or loss[lowest:].max() >= (1 + RISE) * loss[lowest]
+    if not fell and not rose:
         return {}
     suggestions = {"lowest_loss": float(lr[lowest]), "minimum/10": float(lr[lowest] / 10)}
+    if not fell:
+        return suggestions
     slope = np.gradient(loss, np.log10(lr))
-    skip = min(len(loss) // 10, lowest)  # the EMA's first points are still settling
     steepest = skip + int(np.argmin(slope[skip : lowest + 1]))
     if slope[steepest] < 0:
         suggestions["steepest"] = float(lr[steepest])
@@ -286,7 +308,7 @@ def lr_finder_figure(result: LRFinderResult) -> Figure:
     axis.set_ylabel("loss")
     title = "LR range test" + ("" if result.unit == "batch" else ", one epoch per rate")
     if result.recommended is None:
-        title += ": the loss never fell by 10 %, no suggestion"
+        title += ": the loss neither fell by 10 % nor climbed 5 %, no suggestion"
     axis.set_title(title)
     axis.legend(fontsize=8)
     return figure
