@@ -56,9 +56,7 @@ def scores_from_confusion(confusion: np.ndarray) -> dict[str, Any]:
     }
 
 
-def segmentation_scores(
-    y_true: np.ndarray, y_pred: np.ndarray, num_classes: int
-) -> dict[str, Any]:
+def segmentation_scores(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> dict[str, Any]:
     """All scores of a set of masks, plus the confusion matrix itself (as lists)."""
     confusion = pixel_confusion(y_true, y_pred, num_classes)
     return {**scores_from_confusion(confusion), "confusion": confusion.tolist()}
