@@ -75,12 +75,12 @@ def _overlay_grid(dataset: MaskDataset, path: Path, count: int) -> Path:
             axis.set_yticks([])
     axes[0, 0].set_ylabel("image", fontsize=8)
     axes[1, 0].set_ylabel("mask", fontsize=8)
-    _legend(figure, dataset.class_names)
+    class_legend(figure, dataset.class_names)
     figure.suptitle(f"{dataset.name}: training images and their masks", y=1.02)
     return save_figure(figure, path)
 
 
-def _legend(figure, class_names: list[str]) -> None:
+def class_legend(figure, class_names: list[str]) -> None:
     from matplotlib.patches import Patch
 
     colours = class_colours(len(class_names))

@@ -83,7 +83,7 @@ class MaskDataset:
                     "x_shape": list(split.x.shape),
                     "mask_shape": list(split.y.shape),
                     "sha256": split.checksum(),
-                    "class_pixels": class_pixels(split.y, self.num_classes),
+                    "class_counts": class_pixels(split.y, self.num_classes),  # pixels
                     "files": self.files.get(name, [])[:200],
                 }
                 for name, split in self.splits().items()

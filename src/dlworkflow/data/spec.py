@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from dlworkflow.data.augment import AugmentSpec
+
 
 class SplitSpec(BaseModel):
     """Fractions of the whole pool held out; ``test`` is ignored when a source has its own."""
@@ -39,6 +41,7 @@ class DataSpec(BaseModel):
     scale: Literal["auto", "unit", "symmetric", "standard", "none"] = "auto"
     flatten: Literal["auto"] | bool = "auto"
     seed: int | None = None
+    augment: AugmentSpec | None = None  # image + mask together (task: segmentation)
 
     @model_validator(mode="before")
     @classmethod

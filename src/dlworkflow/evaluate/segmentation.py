@@ -111,3 +111,29 @@ def masks_from_scores(scores: np.ndarray) -> np.ndarray:
     if scores.shape[-1] == 1:
         return (scores[..., 0] > 0.5).astype(np.int64)
     return np.argmax(scores, axis=-1).astype(np.int64)
+
+
+def evaluate_masks(
+    y_true: np.ndarray, y_pred: np.ndarray, class_names: list[str], worst: int = 6
+) -> dict[str, Any]:
+    """Everything ``metrics.json`` keeps about a split's masks: the scores, a row per
+    class, each image's mean IoU and the ``worst`` images with their per-class errors."""
+    count = len(class_names)
+    scores = segmentation_scores(y_true, y_pred, count)
+    total = max(1, sum(scores["true_pixels"]))
+    return {
+        **scores,
+        "class_names": class_names,
+        "classes": [
+            {
+                "name": name,
+                "iou": scores["iou"][k],
+                "dice": scores["dice"][k],
+                "true_share": scores["true_pixels"][k] / total,
+                "predicted_share": scores["predicted_pixels"][k] / total,
+            }
+            for k, name in enumerate(class_names)
+        ],
+        "per_image_iou": per_image_iou(y_true, y_pred, count).tolist(),
+        "worst": worst_images(y_true, y_pred, count, worst),
+    }

@@ -123,6 +123,10 @@ def run(
         from dlworkflow.transfer.experiment import run_transfer
 
         return run_transfer(config, Path(runs_dir), console, origin)
+    if config.task == "segmentation":  # per-pixel classes: images with masks
+        from dlworkflow.experiments.segmentation import run_segmentation
+
+        return run_segmentation(config, Path(runs_dir), console, origin)
     try:
         prepared = prepare(config)
     except BadInput as error:

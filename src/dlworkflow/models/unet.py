@@ -77,7 +77,7 @@ def unet(
     def block(x, width: int):
         for _ in range(2):
             x = layers.Conv2D(width, 3, padding="same", use_bias=False)(x)
-            x = layers.BatchNormalization()(x)
+            x = layers.BatchNormalization(momentum=0.9)(x)  # settles in few epochs
             x = layers.ReLU()(x)
         return x
 

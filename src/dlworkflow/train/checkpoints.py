@@ -45,7 +45,7 @@ def load_state(checkpoint_dir: Path) -> TrainState | None:
 def monitor_mode(monitor: str) -> str:
     """``max`` for scores (accuracy, auc…), ``min`` for losses and errors."""
     name = monitor.removeprefix("val_")
-    return "max" if any(k in name for k in ("acc", "auc", "precision", "recall", "f1")) else "min"
+    return "max" if any(k in name for k in ("acc", "auc", "precision", "recall", "f1", "iou", "dice")) else "min"
 
 
 class RunRecorder(keras.callbacks.Callback):
