@@ -42,10 +42,13 @@ def load_state(checkpoint_dir: Path) -> TrainState | None:
     return TrainState(**json.loads(path.read_text()))
 
 
+SCORE_WORDS = ("acc", "auc", "precision", "recall", "f1", "iou")
+
+
 def monitor_mode(monitor: str) -> str:
     """``max`` for scores (accuracy, auc…), ``min`` for losses and errors."""
     name = monitor.removeprefix("val_")
-    return "max" if any(k in name for k in ("acc", "auc", "precision", "recall", "f1", "iou", "dice")) else "min"
+    return "max" if any(k in name for k in SCORE_WORDS) else "min"
 
 
 class RunRecorder(keras.callbacks.Callback):
