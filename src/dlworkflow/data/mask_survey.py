@@ -64,7 +64,9 @@ def _frequency_figure(dataset: MaskDataset, path: Path) -> Path:
 def _overlay_grid(dataset: MaskDataset, path: Path, count: int) -> Path:
     split = dataset.train
     shown = min(count, len(split))
-    figure, axes = plt.subplots(2, shown, figsize=(shown * 1.6, 3.4), squeeze=False)
+    figure, axes = plt.subplots(
+        2, shown, figsize=(shown * 1.6, 3.6), squeeze=False, layout="constrained"
+    )
     for column in range(shown):
         image, mask = split.x[column], split.y[column]
         gray = image.shape[-1] == 1
@@ -76,7 +78,7 @@ def _overlay_grid(dataset: MaskDataset, path: Path, count: int) -> Path:
     axes[0, 0].set_ylabel("image", fontsize=8)
     axes[1, 0].set_ylabel("mask", fontsize=8)
     class_legend(figure, dataset.class_names)
-    figure.suptitle(f"{dataset.name}: training images and their masks", y=1.02)
+    figure.suptitle(f"{dataset.name}: training images and their masks")
     return save_figure(figure, path)
 
 
@@ -85,10 +87,4 @@ def class_legend(figure, class_names: list[str]) -> None:
 
     colours = class_colours(len(class_names))
     handles = [Patch(color=colours[k], label=name) for k, name in enumerate(class_names) if k > 0]
-    figure.legend(
-        handles=handles,
-        loc="lower center",
-        ncol=len(handles),
-        fontsize=8,
-        bbox_to_anchor=(0.5, -0.06),
-    )
+    figure.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8)

@@ -42,7 +42,7 @@ def comparison_figure(
     """One row per image: the image, true and predicted masks over it, wrong pixels."""
     count = len(class_names)
     figure, axes = plt.subplots(
-        len(indices), 4, figsize=(8, 2.1 * len(indices) + 0.4), squeeze=False
+        len(indices), 4, figsize=(8, 2.1 * len(indices) + 0.8), squeeze=False, layout="constrained"
     )
     for row, (i, caption) in enumerate(zip(indices, captions, strict=True)):
         panels = (
@@ -57,7 +57,7 @@ def comparison_figure(
                 axes[row, column].set_title(COLUMNS[column], fontsize=9)
         axes[row, 0].set_ylabel(caption, fontsize=8, rotation=0, ha="right", va="center")
     class_legend(figure, class_names)
-    figure.suptitle(title, y=1.0)
+    figure.suptitle(title)
     return figure
 
 

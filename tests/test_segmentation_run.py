@@ -1,0 +1,112 @@
+"""``task: segmentation`` through ``dlw run``: config checks, the run folder, the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from dlworkflow.config import load_config
+from dlworkflow.errors import BadInput
+from dlworkflow.evaluate.segmentation import segmentation_scores
+from dlworkflow.experiments import run
+from dlworkflow.experiments.segmentation import prepare_segmentation
+from tests.conftest import run_dlw
+
+TINY = {
+    "name": "tiny-seg",
+    "task": "segmentation",
+    "data": {"source": "shapes", "options": {"count": 40, "size": 32}},
+    "model": {"zoo": "unet", "options": {"filters": 4, "depth": 2}},
+    "compile": {"loss": "pixel_ce+dice", "optimizer": {"name": "adam", "lr": 0.01}},
+    "train": {"epochs": 2, "batch_size": 8, "checkpoint": {"monitor": "val_mean_iou"}},
+}
+
+
+def _with(**changes) -> dict:
+    config = json.loads(json.dumps(TINY))
+    for dotted, value in changes.items():
+        *path, last = dotted.split("__")
+        node = config
+        for key in path:
+            node = node.setdefault(key, {})
+        node[last] = value
+    return config
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (_with(model={"zoo": "mlp"}), "model.zoo: task segmentation needs a per-pixel model"),
+        (_with(compile__loss="mse"), "compile.loss: 'mse' is not a segmentation loss"),
+        (_with(compile__metrics=["accuracy"]), "compile.metrics: segmentation always logs"),
+        (
+            _with(train__checkpoint={"monitor": "val_dice"}),
+            "train.checkpoint.monitor: 'val_dice' is not logged",
+        ),
+        (_with(data__source="digits"), "data.source: 'digits' is not a segmentation source"),
+        (
+            _with(model__options={"filters": 4, "depth": 6}),
+            "height and width must be multiples of 64",
+        ),
+        (
+            {**_with(data__augment={"copies": 1}), "task": "auto"},
+            "data.augment moves images with their masks; it needs task: segmentation",
+        ),
+    ],
+)
+def test_bad_segmentation_configs_are_refused_before_anything_is_written(
+    tmp_path: Path, config: dict, message: str
+) -> None:
+    with pytest.raises(BadInput, match=message):
+        run(config, runs_dir=tmp_path)
+    assert not (tmp_path / "tiny-seg").exists()
+
+
+def test_sigmoid_head_for_two_classes_takes_masks_with_a_channel_axis() -> None:
+    config = load_config(
+        _with(data={"source": "unet_membrane", "options": {"image_size": 32}}, compile__loss="dice")
+    )
+    prepared = prepare_segmentation(config)
+    assert prepared.model.output_shape == (None, 32, 32, 1)
+    x, y = prepared.arrays(prepared.dataset.train)
+    assert x.dtype == np.float32 and x.max() <= 1.0 and y.shape == (*x.shape[:3], 1)
+
+
+@pytest.mark.slow
+def test_a_segmentation_run_folder_holds_what_it_reports(tmp_path: Path) -> None:
+    config_path = tmp_path / "seg.yaml"
+    config_path.write_text(yaml.safe_dump(_with(data__augment={"copies": 1})))
+    result = run_dlw("run", str(config_path), "--runs-dir", str(tmp_path / "runs"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "runs" / "tiny-seg"
+    metrics = json.loads((folder / "metrics.json").read_text())
+    data = json.loads((folder / "data.json").read_text())
+    assert data["task"] == "segmentation" and data["splits"]["train"]["size"] == 28
+    with np.load(folder / "predictions.npz", allow_pickle=False) as saved:
+        truth, predicted = saved["y_true"], saved["y_pred"]
+    assert truth.shape == (8, 32, 32) == predicted.shape
+    again = segmentation_scores(truth, predicted, 3)
+    assert metrics["mean_iou"] == pytest.approx(again["mean_iou"])
+    assert metrics["evaluation"]["confusion"] == again["confusion"]
+    assert metrics["keras_mean_iou"] == pytest.approx(metrics["mean_iou"], abs=1e-5)
+    assert len(metrics["evaluation"]["worst"]) == 6
+    history = (folder / "history.csv").read_text().splitlines()
+    assert len(history) == 3 and "val_mean_iou" in history[0]
+    diagnostics = json.loads((folder / "diagnostics.json").read_text())
+    assert "mean_iou_end" in diagnostics["learnability"]
+    for name in (
+        "class_pixels.svg",
+        "mask_samples.png",
+        "mask_predictions.png",
+        "worst_masks.png",
+        "pixel_confusion.svg",
+        "training_curves.svg",
+    ):
+        assert (folder / "figures" / name).is_file(), name
+    report = (folder / "report.html").read_text()
+    assert "The worst images by mean IoU" in report and "mean IoU" in report
+    assert "pixel confusion matrix" in report
