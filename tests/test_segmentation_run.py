@@ -12,7 +12,7 @@ import yaml
 from dlworkflow.config import load_config
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.segmentation import segmentation_scores
-from dlworkflow.experiments import run
+from dlworkflow.experiments import prepare, run
 from dlworkflow.experiments.segmentation import prepare_segmentation
 from tests.conftest import run_dlw
 
@@ -110,3 +110,13 @@ def test_a_segmentation_run_folder_holds_what_it_reports(tmp_path: Path) -> None
     report = (folder / "report.html").read_text()
     assert "The worst images by mean IoU" in report and "mean IoU" in report
     assert "pixel confusion matrix" in report
+
+
+@pytest.mark.parametrize(
+    ("name", "params"), [("unet_shapes.yaml", 484_179), ("unet_membrane.yaml", 1_945_233)]
+)
+def test_segmentation_examples_are_valid(name: str, params: int) -> None:
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    prepared = prepare(load_config(examples / name))
+    assert prepared.model.count_params() == params
+    assert prepared.dataset.task == "segmentation"

@@ -74,6 +74,10 @@ class Run:
 
 def prepare(config: ExperimentConfig) -> Prepared:
     """Load data, build and compile the model, and check they fit. Writes nothing."""
+    if config.task == "segmentation":  # its own data, U-Net and per-pixel losses
+        from dlworkflow.experiments.segmentation import prepare_segmentation
+
+        return prepare_segmentation(config)  # type: ignore[return-value]  # same fields
     dataset = load_dataset(config.data, seed=config.seed)
     flatten = _wants_flat_input(config, dataset)
     if flatten:
