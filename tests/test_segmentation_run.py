@@ -120,3 +120,72 @@ def test_segmentation_examples_are_valid(name: str, params: int) -> None:
     prepared = prepare(load_config(examples / name))
     assert prepared.model.count_params() == params
     assert prepared.dataset.task == "segmentation"
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory):
+    """One epoch of a tiny U-Net on shapes, trained in this process."""
+    config = _with(train__epochs=1, train__learnability=False)
+    return run(config, runs_dir=tmp_path_factory.mktemp("runs"))
+
+
+def test_predict_writes_the_runs_own_masks_for_its_test_images(tiny_run, tmp_path: Path) -> None:
+    from PIL import Image
+
+    from dlworkflow.experiments.predict_masks import predict_masks
+
+    test = tiny_run.dataset.test
+    paths = []
+    for i in (0, 3):
+        paths.append(tmp_path / f"test{i}.png")
+        Image.fromarray(test.x[i]).save(paths[-1])
+    big = tmp_path / "big.png"  # another size: the mask comes back at the image's size
+    Image.fromarray(test.x[1]).resize((48, 40)).save(big)
+    results = predict_masks(tiny_run.folder, [*paths, big], tmp_path / "out")
+    with np.load(tiny_run.folder / "predictions.npz", allow_pickle=False) as saved:
+        expected = saved["y_pred"]
+    for i, entry in zip((0, 3), results, strict=False):
+        assert np.array_equal(np.asarray(Image.open(entry["mask"])), expected[i])
+    big_mask = np.asarray(Image.open(results[2]["mask"]))
+    assert big_mask.shape == (40, 48) and big_mask.max() < 3
+    assert np.asarray(Image.open(results[2]["overlay"])).shape == (40, 48, 3)
+    assert json.loads((tmp_path / "out" / "masks.json").read_text())["classes"] == [
+        "background",
+        "disc",
+        "square",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("images", "message"),
+    [
+        ([], "give 1 to 1000 image files"),
+        (["missing.png"], "missing.png: image file does not exist"),
+        (["a/x.png", "b/x.jpg"], "two images are named x"),
+    ],
+)
+def test_predict_refuses_bad_images(tiny_run, tmp_path: Path, images, message: str) -> None:
+    from dlworkflow.experiments.predict_masks import predict_masks
+
+    with pytest.raises(BadInput, match=message):
+        predict_masks(tiny_run.folder, [tmp_path / p for p in images], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_explain_refuses_a_segmentation_run(tiny_run) -> None:
+    from dlworkflow.interpret.explain import explain_run
+
+    with pytest.raises(BadInput, match="this is a segmentation run"):
+        explain_run(tiny_run.folder, ["test:1"], None, None, None, None, None, None)
+
+
+def test_dlw_predict_command(tiny_run, tmp_path: Path) -> None:
+    from PIL import Image
+
+    image = tmp_path / "one.png"
+    Image.fromarray(tiny_run.dataset.test.x[0]).save(image)
+    done = run_dlw("predict", str(tiny_run.folder), str(image), "--out", "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "one_mask.png" in done.stdout and (tmp_path / "out" / "one_overlay.png").is_file()
+    refused = run_dlw("predict", str(tiny_run.folder), "nope.png", cwd=tmp_path)
+    assert refused.returncode == 2 and "nope.png: image file does not exist" in refused.stderr

@@ -203,8 +203,8 @@ def load_mask_folder(
         mask_file = mask_files.get(file.stem)
         if mask_file is None:
             raise BadInput(f"data.source: image {file} has no mask {mask_dir / file.stem}.*")
-        image = _read(file, "RGB" if color_mode == "rgb" else "L", size, nearest=False)
-        mask = _read(mask_file, "L", size, nearest=True, raw_mode=True)
+        image = read_image(file, "RGB" if color_mode == "rgb" else "L", size, nearest=False)
+        mask = read_image(mask_file, "L", size, nearest=True, raw_mode=True)
         if image.shape[:2] != mask.shape:
             raise BadInput(
                 f"data.source: mask {mask_file} is {mask.shape[1]}×{mask.shape[0]}, its image "
@@ -240,7 +240,7 @@ def _natural(name: str) -> tuple:
     return (0, int(stem), name) if stem.isdigit() else (1, 0, name)
 
 
-def _read(
+def read_image(
     path: Path, mode: str, size: tuple[int, int] | None, nearest: bool, raw_mode: bool = False
 ) -> np.ndarray:
     """Decode one image (header checked against the pixel cap first)."""

@@ -41,6 +41,8 @@ def explain_run(
     from dlworkflow.models.resolve import MISSING_FROM_RUN, load_model_file
 
     record = read_run(folder)
+    if record.data.get("task") == "segmentation":
+        raise BadInput(f"{folder}: dlw explain explains classifiers; this is a segmentation run")
     shape = image_shape(record.data)
     if not images:
         raise BadInput("give at least one IMAGE: an image file or test:N")
