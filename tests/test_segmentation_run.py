@@ -189,3 +189,17 @@ def test_dlw_predict_command(tiny_run, tmp_path: Path) -> None:
     assert "one_mask.png" in done.stdout and (tmp_path / "out" / "one_overlay.png").is_file()
     refused = run_dlw("predict", str(tiny_run.folder), "nope.png", cwd=tmp_path)
     assert refused.returncode == 2 and "nope.png: image file does not exist" in refused.stderr
+
+
+def test_compare_ranks_segmentation_runs_by_test_mean_iou(tiny_run, tmp_path: Path) -> None:
+    from dlworkflow.compare import compare_runs
+
+    other = run(
+        _with(name="tiny-dice", compile__loss="dice", train__epochs=1, train__learnability=False),
+        runs_dir=tmp_path,
+    )
+    comparison = compare_runs([tiny_run.folder, other.folder])
+    assert comparison.main == "test_mean_iou"
+    for row, result in zip(comparison.rows, (tiny_run, other), strict=True):
+        assert row.numbers["test_mean_iou"] == result.metrics["mean_iou"]
+        assert row.numbers["test_mean_dice"] == result.metrics["mean_dice"]
