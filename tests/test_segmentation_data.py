@@ -74,6 +74,7 @@ def test_binary_masks_and_resizing_keep_class_ids(tmp_path: Path) -> None:
         ("value", {}, r"mask .*masks/3.png holds class ids 7 but data.options.classes names 3"),
         ("none", {"binary": True, "classes": ["a", "b"]}, r"mask .*masks/0.png holds values 2"),
         ("none", {"classes": ["a"]}, "must be 2 to 256 distinct class names"),
+        ("none", {"classes": "abc"}, "'abc' is not a list of class names"),
         ("none", {"binary": True}, "a binary mask has 2 classes, not 3"),
         ("none", {"masks": "labels"}, r"data.options.masks: folder .*labels does not exist"),
         ("broken", {}, r"cannot read image .*masks/0.png"),

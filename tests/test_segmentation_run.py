@@ -48,6 +48,7 @@ def _with(**changes) -> dict:
             "train.checkpoint.monitor: 'val_dice' is not logged",
         ),
         (_with(data__source="digits"), "data.source: 'digits' is not a segmentation source"),
+        (_with(data__scale="standard"), "data.scale: segmentation scales pixels to \\[0, 1\\]"),
         (
             _with(model__options={"filters": 4, "depth": 6}),
             "height and width must be multiples of 64",

@@ -173,7 +173,9 @@ def load_mask_folder(
     ``image_size`` resizes both (bilinear for the image, nearest for the mask, so no
     new class ids appear); without it all pairs must share one size.
     """
-    classes = list(_FOLDER_OPTIONS["classes"] if classes is None else classes)
+    classes = _FOLDER_OPTIONS["classes"] if classes is None else classes
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+        raise BadInput(f"data.options.classes: {classes!r} is not a list of class names")
     if len(classes) < 2 or len(set(classes)) != len(classes) or len(classes) > 256:
         raise BadInput(f"data.options.classes: {classes!r} must be 2 to 256 distinct class names")
     if binary and len(classes) != 2:

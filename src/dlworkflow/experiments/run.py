@@ -130,7 +130,7 @@ def run(
     if config.task == "segmentation":  # per-pixel classes: images with masks
         from dlworkflow.experiments.segmentation import run_segmentation
 
-        return run_segmentation(config, Path(runs_dir), console, origin)
+        return run_segmentation(config, Path(runs_dir), console, origin, tracking)
     try:
         prepared = prepare(config)
     except BadInput as error:

@@ -29,7 +29,8 @@ from dlworkflow.evaluate.segmentation import evaluate_masks, masks_from_scores
 from dlworkflow.evaluate.segmentation_figures import save_segmentation_figures
 from dlworkflow.experiments.environment import describe_environment
 from dlworkflow.experiments.folders import COMPLETE_MARKER, choose_folder
-from dlworkflow.experiments.run import Run, check_monitors
+from dlworkflow.experiments.run import Run, _saved_learnability, check_monitors
+from dlworkflow.experiments.tracking import Tracker, TrackingOptions
 from dlworkflow.models import build_zoo
 from dlworkflow.models.picture import save_drawings
 from dlworkflow.models.unet import SEGMENTATION_ZOO, segmentation_head
@@ -71,6 +72,11 @@ def prepare_segmentation(config: ExperimentConfig) -> PreparedSegmentation:
         raise BadInput(
             f"compile.metrics: segmentation always logs {', '.join(METRICS)}; remove the key"
         )
+    if config.data.scale not in ("auto", "unit") or config.data.flatten is True:
+        raise BadInput(
+            "data.scale: segmentation scales pixels to [0, 1] (unit) and never flattens; "
+            "leave data.scale and data.flatten at auto"
+        )
     loss = "pixel_ce" if config.compile.loss == "auto" else config.compile.loss
     if loss not in LOSSES:
         raise BadInput(
@@ -92,9 +98,14 @@ def prepare_segmentation(config: ExperimentConfig) -> PreparedSegmentation:
 
 
 def run_segmentation(
-    config: ExperimentConfig, runs_dir: Path, console: Console, origin: str = ""
+    config: ExperimentConfig,
+    runs_dir: Path,
+    console: Console,
+    origin: str = "",
+    tracking: TrackingOptions | None = None,
 ) -> Run:
-    """Run a ``task: segmentation`` config into ``runs_dir/<name>/``."""
+    """Run a ``task: segmentation`` config into ``runs_dir/<name>/`` (``tracking``
+    mirrors it into MLflow and/or TensorBoard, as for any run)."""
     try:
         prepared = prepare_segmentation(config)
     except BadInput as error:
@@ -118,7 +129,7 @@ def run_segmentation(
         images, masks = augment_pairs(dataset.train.x, dataset.train.y, augment, config.seed)
         x_train, y_train = prepared.arrays(Split(images, masks))
     validation = prepared.arrays(dataset.val) if dataset.val is not None else None
-    learnability = None
+    learnability = _saved_learnability(folder) if resuming else None
     if config.train.learnability and not resuming:
         learnability = check_mask_learnability(
             prepared.model, x_train, y_train, dataset.num_classes, seed=config.seed
@@ -126,8 +137,16 @@ def run_segmentation(
         write_json(folder / "diagnostics.json", {"learnability": learnability})
         colour = "green" if learnability["passed"] else "yellow"
         console.print(f"[{colour}]can it learn?[/{colour}] {learnability['verdict']}")
+    tracker = Tracker(tracking or TrackingOptions(), folder, config)
     result = fit(
-        prepared.model, (x_train, y_train), validation, config.train, folder, config.seed, console
+        prepared.model,
+        (x_train, y_train),
+        validation,
+        config.train,
+        folder,
+        config.seed,
+        console,
+        tracker.callbacks(),
     )
     counts = np.bincount(dataset.train.y.reshape(-1), minlength=dataset.num_classes)
     diagnostics = {
@@ -173,4 +192,5 @@ def run_segmentation(
     shutil.rmtree(folder / "checkpoints", ignore_errors=True)
     write_json(folder / COMPLETE_MARKER, metrics)
     build_report(folder)
+    tracker.finish(metrics)
     return Run(folder, config, dataset, model, result.history, metrics)
