@@ -204,3 +204,20 @@ def test_compare_ranks_segmentation_runs_by_test_mean_iou(tiny_run, tmp_path: Pa
     for row, result in zip(comparison.rows, (tiny_run, other), strict=True):
         assert row.numbers["test_mean_iou"] == result.metrics["mean_iou"]
         assert row.numbers["test_mean_dice"] == result.metrics["mean_dice"]
+
+
+def test_membrane_run_with_one_sigmoid_names_the_worst_files(tmp_path: Path) -> None:
+    config = _with(
+        name="tiny-membrane",
+        data={"source": "unet_membrane", "options": {"image_size": 32}},
+        train__epochs=1,
+        train__learnability=False,
+    )
+    result = run(config, runs_dir=tmp_path)
+    evaluation = result.metrics["evaluation"]
+    test_files = result.dataset.files["test"]
+    assert len(test_files) == 6 and evaluation["class_names"] == ["membrane", "cell"]
+    assert all(entry["file"] == test_files[entry["index"]] for entry in evaluation["worst"])
+    # Keras' BinaryIoU over the sigmoid output agrees with the confusion-matrix mean IoU
+    assert result.metrics["keras_mean_iou"] == pytest.approx(evaluation["mean_iou"], abs=1e-5)
+    assert test_files[0] in (result.folder / "report.html").read_text()

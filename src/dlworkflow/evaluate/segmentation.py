@@ -90,10 +90,15 @@ def class_errors(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> li
 
 
 def worst_images(
-    y_true: np.ndarray, y_pred: np.ndarray, num_classes: int, count: int = 6
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    num_classes: int,
+    count: int = 6,
+    ious: np.ndarray | None = None,
 ) -> list[dict]:
-    """The ``count`` images of lowest mean IoU (ties by index), with per-class errors."""
-    ious = per_image_iou(y_true, y_pred, num_classes)
+    """The ``count`` images of lowest mean IoU (ties by index), with per-class errors;
+    ``ious`` are the images' mean IoUs when the caller has them already."""
+    ious = per_image_iou(y_true, y_pred, num_classes) if ious is None else ious
     order = np.argsort(ious, kind="stable")[:count]
     return [
         {
@@ -120,6 +125,7 @@ def evaluate_masks(
     class, each image's mean IoU and the ``worst`` images with their per-class errors."""
     count = len(class_names)
     scores = segmentation_scores(y_true, y_pred, count)
+    ious = per_image_iou(y_true, y_pred, count)
     total = max(1, sum(scores["true_pixels"]))
     return {
         **scores,
@@ -134,6 +140,6 @@ def evaluate_masks(
             }
             for k, name in enumerate(class_names)
         ],
-        "per_image_iou": per_image_iou(y_true, y_pred, count).tolist(),
-        "worst": worst_images(y_true, y_pred, count, worst),
+        "per_image_iou": ious.tolist(),
+        "worst": worst_images(y_true, y_pred, count, worst, ious),
     }

@@ -172,6 +172,9 @@ def run_segmentation(
     predicted = masks_from_scores(model.predict(x_eval, batch_size=batch, verbose=0))
     write_npz(folder / "predictions.npz", y_true=split.y, y_pred=predicted.astype(np.uint8))
     evaluation = evaluate_masks(split.y, predicted, dataset.class_names)
+    files = dataset.files.get(split_name, [])
+    for entry in evaluation["worst"] if files else []:
+        entry["file"] = files[entry["index"]]
     save_segmentation_figures(split.x, split.y, predicted, evaluation, dataset.class_names, figures)
     metrics = {
         "split": split_name,
