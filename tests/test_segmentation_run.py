@@ -221,3 +221,17 @@ def test_membrane_run_with_one_sigmoid_names_the_worst_files(tmp_path: Path) -> 
     # Keras' BinaryIoU over the sigmoid output agrees with the confusion-matrix mean IoU
     assert result.metrics["keras_mean_iou"] == pytest.approx(evaluation["mean_iou"], abs=1e-5)
     assert test_files[0] in (result.folder / "report.html").read_text()
+
+
+def test_predict_with_cam_writes_a_heatmap_per_image(tiny_run, tmp_path: Path) -> None:
+    from PIL import Image
+
+    from dlworkflow.experiments.predict_masks import predict_masks
+
+    image = tmp_path / "one.png"
+    Image.fromarray(tiny_run.dataset.test.x[0]).save(image)
+    entry = predict_masks(tiny_run.folder, [image], tmp_path / "out", cam="disc")[0]
+    assert entry["cam"].endswith("one_cam_disc.png")
+    assert np.asarray(Image.open(entry["cam"])).shape == (32, 32, 3)
+    with pytest.raises(BadInput, match="--cam: 'cat' is not a class of this run"):
+        predict_masks(tiny_run.folder, [image], tmp_path / "out", cam="cat")

@@ -18,16 +18,23 @@ from dlworkflow.data.mask_survey import overlay
 from dlworkflow.data.masks import read_image
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.segmentation import masks_from_scores
+from dlworkflow.interpret.mask_cam import mask_grad_cam
 from dlworkflow.report import read_run
 
 MAX_IMAGES = 1000
 
 
 def predict_masks(
-    folder: str | Path, images: list[str | Path], out_dir: str | Path | None = None
+    folder: str | Path,
+    images: list[str | Path],
+    out_dir: str | Path | None = None,
+    cam: str | None = None,
 ) -> list[dict]:
     """Write ``<stem>_mask.png`` and ``<stem>_overlay.png`` per image into ``out_dir``
-    (default ``RUN/predictions``) and ``masks.json``; return one entry per image."""
+    (default ``RUN/predictions``) and ``masks.json``; return one entry per image.
+
+    ``cam`` (a class name or id) adds ``<stem>_cam_<class>.png``: Grad-CAM of that class
+    over the whole image (:func:`dlworkflow.interpret.mask_cam.mask_grad_cam`)."""
     from PIL import Image
 
     from dlworkflow.models.resolve import MISSING_FROM_RUN, load_model_file
@@ -43,6 +50,8 @@ def predict_masks(
     if len(set(stems)) != len(stems):
         twice = next(s for s in stems if stems.count(s) > 1)
         raise BadInput(f"IMAGES: two images are named {twice}.*; their masks would collide")
+    names = record.data["class_names"]
+    cam_class = None if cam is None else _class_id(cam, names)
     height, width, channels = record.data["input_shape"]
     mode = "L" if channels == 1 else "RGB"
     originals = []
@@ -56,7 +65,7 @@ def predict_masks(
     inputs = inputs.reshape(len(paths), height, width, channels).astype(np.float32) / 255.0
     model = load_model_file(record.model_path, MISSING_FROM_RUN)
     predicted = masks_from_scores(model.predict(inputs, batch_size=8, verbose=0))
-    names = record.data["class_names"]
+    heat = None if cam_class is None else mask_grad_cam(model, inputs, cam_class)
     out = Path(out_dir) if out_dir is not None else folder / "predictions"
     out.mkdir(parents=True, exist_ok=True)
     results = []
@@ -68,6 +77,12 @@ def predict_masks(
         mask_path, overlay_path = out / f"{path.stem}_mask.png", out / f"{path.stem}_overlay.png"
         write_with(mask_path, lambda tmp, m=mask: Image.fromarray(m).save(tmp))
         write_with(overlay_path, lambda tmp, t=tinted: Image.fromarray(t).save(tmp))
+        entry = {}
+        if heat is not None:
+            cam_path = out / f"{path.stem}_cam_{names[cam_class]}.png"
+            picture = _heat_picture(shown, heat[len(results)])
+            write_with(cam_path, lambda tmp, p=picture: Image.fromarray(p).save(tmp))
+            entry["cam"] = str(cam_path)
         counts = np.bincount(mask.reshape(-1), minlength=len(names))
         results.append(
             {
@@ -75,10 +90,33 @@ def predict_masks(
                 "mask": str(mask_path),
                 "overlay": str(overlay_path),
                 "class_shares": dict(zip(names, (counts / counts.sum()).tolist(), strict=True)),
+                **entry,
             }
         )
     write_json(out / "masks.json", {"run": str(folder), "classes": names, "images": results})
     return results
+
+
+def _class_id(cam: str, names: list[str]) -> int:
+    if cam in names:
+        return names.index(cam)
+    if cam.isdigit() and int(cam) < len(names):
+        return int(cam)
+    raise BadInput(f"--cam: '{cam}' is not a class of this run ({', '.join(names)}) or its id")
+
+
+def _heat_picture(image: np.ndarray, heat: np.ndarray) -> np.ndarray:
+    """The heatmap (jet) blended half and half over the image, at the image's size."""
+    from PIL import Image
+
+    from dlworkflow.figures import plt
+
+    height, width = image.shape[:2]
+    heat = np.asarray(Image.fromarray(heat.astype(np.float32)).resize((width, height)))
+    colours = plt.get_cmap("jet")(np.clip(heat, 0, 1))[..., :3]
+    rgb = image.astype(np.float64) / 255.0
+    rgb = np.repeat(rgb, 3, axis=-1) if rgb.shape[-1] == 1 else rgb[..., :3]
+    return ((0.5 * rgb + 0.5 * colours) * 255).round().astype(np.uint8)
 
 
 def _resized(image: np.ndarray, height: int, width: int, resample) -> np.ndarray:
