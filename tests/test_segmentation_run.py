@@ -176,7 +176,7 @@ def test_predict_refuses_bad_images(tiny_run, tmp_path: Path, images, message: s
 def test_explain_refuses_a_segmentation_run(tiny_run) -> None:
     from dlworkflow.interpret.explain import explain_run
 
-    with pytest.raises(BadInput, match="this is a segmentation run"):
+    with pytest.raises(BadInput, match="a segmentation run; explain it with dlw predict"):
         explain_run(tiny_run.folder, ["test:1"], None, None, None, None, None, None)
 
 
