@@ -10,10 +10,10 @@ data and the built model (last activation vs loss vs label shape) happen in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from dlworkflow.data.spec import DataSpec
 from dlworkflow.errors import BadInput
@@ -26,11 +26,22 @@ from dlworkflow.validation import StrictModel, first_error
 class ExperimentConfig(StrictModel):
     name: str = Field("digits-mlp", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)
     seed: int = 42
+    task: Literal["auto", "segmentation"] = "auto"  # auto: classification/regression by data
     data: DataSpec = Field(default_factory=DataSpec)
     model: ModelSpec = Field(default_factory=lambda: ModelSpec(zoo="mlp"))
     compile: CompileSpec = Field(default_factory=CompileSpec)
     train: TrainSpec = Field(default_factory=TrainSpec)
     transfer: TransferSpec | None = None  # pretrained backbone: features or fine-tuning
+
+    @model_validator(mode="after")
+    def _segmentation_keys(self) -> ExperimentConfig:
+        if self.data.augment is not None and self.task != "segmentation":
+            raise ValueError(
+                "data.augment moves images with their masks; it needs task: segmentation"
+            )
+        if self.task == "segmentation" and self.transfer is not None:
+            raise ValueError("transfer: is not available with task: segmentation")
+        return self
 
     def to_yaml(self) -> str:
         """The resolved config (defaults filled in), as written to ``config.yaml``."""

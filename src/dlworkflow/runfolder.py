@@ -47,6 +47,8 @@ EVALUATIONS = "evaluations"  # evaluations/<data>/{metrics.json, figures/}
 CHECKPOINTS = "checkpoints"  # while training: last/best model and the resume state
 LOCK = ".lock"  # holds the PID of the process writing the folder
 
+BOOKKEEPING = ("lr", "epoch_seconds")  # history columns that are not model metrics
+
 FINISHED = METRICS
 REQUIRED = (CONFIG, DATA, ENVIRONMENT, HISTORY, FINISHED)
 

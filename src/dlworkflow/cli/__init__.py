@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import sys
 
-from dlworkflow.cli import compare, explain, gallery, scratch, workflow  # noqa: F401  (registers)
+from dlworkflow.cli import (  # noqa: F401  (each module registers its commands)
+    compare,
+    explain,
+    gallery,
+    predict,
+    scratch,
+    workflow,
+)
 from dlworkflow.cli.common import app, console, settings
 
 __all__ = ["app", "main"]

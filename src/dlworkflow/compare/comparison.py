@@ -109,6 +109,8 @@ def compare_runs(paths: list[str | Path]) -> Comparison:
     ]
     columns = list(rows[0].numbers)
     main, higher = ("test_loss", False) if task == "regression" else ("test_accuracy", True)
+    if task == "segmentation":
+        main = "test_mean_iou"
     variants = group_variants(rows, [key for key in varied if key != SEED], columns)
     pooled = "mean over the repeats" if len(variants) < len(rows) else "one run per variant"
     best_variant = mark_variants(variants, main, higher)
@@ -171,6 +173,9 @@ def check_comparable(records: list[RunRecord], names: list[str]) -> None:
                 )
 
 
+SEGMENTATION_TEST = ("mean_iou", "mean_dice", "pixel_accuracy")
+
+
 def run_numbers(record: RunRecord, metric: str | None) -> dict[str, float | None]:
     """The test metrics first (what the comparison is about), then train/val at the best
     epoch, then the length, time and size of training."""
@@ -179,6 +184,8 @@ def run_numbers(record: RunRecord, metric: str | None) -> dict[str, float | None
     numbers: dict[str, float | None] = {"test_loss": metrics.get("loss")}
     if record.data.get("task") == "regression":
         numbers.update({f"test_{name}": evaluation.get(name) for name in REGRESSION_TEST})
+    elif record.data.get("task") == "segmentation":
+        numbers.update({f"test_{name}": evaluation.get(name) for name in SEGMENTATION_TEST})
     else:
         numbers["test_accuracy"] = evaluation.get("accuracy")
         numbers["test_macro_f1"] = evaluation.get("report", {}).get("macro avg", {}).get("f1-score")
@@ -255,6 +262,8 @@ LABELS = {
     "best_epoch": "best epoch",
     "train_seconds": "time (s)",
     "test_macro_f1": "test macro F1",
+    "test_mean_iou": "test mean IoU",
+    "test_mean_dice": "test mean Dice",
     "test_r2": "test R²",
     "test_mae": "test MAE",
     "test_rmse": "test RMSE",

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from dlworkflow.data.augment import AugmentSpec
 from dlworkflow.validation import StrictModel, shorthand
 
 
@@ -45,5 +46,6 @@ class DataSpec(StrictModel):
     scale: Literal["auto", "unit", "symmetric", "standard", "none"] = "auto"
     flatten: Literal["auto"] | bool = "auto"
     seed: int | None = None
+    augment: AugmentSpec | None = None  # image + mask together (task: segmentation)
 
     _shorthand = model_validator(mode="before")(shorthand("source"))

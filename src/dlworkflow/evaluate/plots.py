@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from dlworkflow.figures import plt
-from dlworkflow.train.checkpoints import BOOKKEEPING
+from dlworkflow.runfolder import BOOKKEEPING
 
 ANNOTATE_UP_TO = 30  # classes; beyond this the cells are too small to read
 

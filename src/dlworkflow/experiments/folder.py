@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,9 +41,11 @@ def open_run_folder(
     runs_dir: Path,
     console: Console,
     data_record: dict[str, Any] | None = None,
+    survey: Callable[[Path], object] | None = None,
 ) -> Iterator[tuple[Path, bool]]:
     """Choose (or resume) ``runs_dir/<name>``, hold its lock, and write what a run knows
-    before training: the config, the environment, the data record and its survey.
+    before training: the config, the environment, the data record and its survey
+    (``survey(figures_dir)``; by default the classification/regression survey).
 
     Yields ``(folder, resuming)``; the lock is released when the block ends, however.
     """
@@ -54,7 +56,9 @@ def open_run_folder(
         if not resuming:
             write_text(folder / runfolder.CONFIG, config_yaml)
             write_json(folder / runfolder.ENVIRONMENT, describe_environment(config.seed))
-            survey_figures(dataset, folder / runfolder.FIGURES)
+            (survey or (lambda figures: survey_figures(dataset, figures)))(
+                folder / runfolder.FIGURES
+            )
         write_json(folder / runfolder.DATA, data_record or dataset.describe())
         yield folder, resuming
 
@@ -64,3 +68,9 @@ def close_run_folder(folder: Path, model: keras.Model, metrics: dict[str, Any]) 
     write_json(folder / runfolder.MODEL_TABLE, model_table(model))
     write_json(folder / runfolder.FINISHED, metrics)
     build_report(folder)
+
+
+def saved_learnability(folder: Path) -> dict | None:
+    """A resumed run keeps the learnability check its first start made."""
+    path = folder / runfolder.DIAGNOSTICS
+    return runfolder.read_json(path).get("learnability") if path.is_file() else None

@@ -14,7 +14,6 @@ import numpy as np
 
 from dlworkflow.config import ExperimentConfig
 from dlworkflow.data import Dataset, Split, encode_labels, load_dataset
-from dlworkflow.errors import BadInput
 from dlworkflow.models import (
     build_from_layers,
     build_zoo,
@@ -23,6 +22,7 @@ from dlworkflow.models import (
     output_units,
 )
 from dlworkflow.train import CompilePlan, plan_compile
+from dlworkflow.train.components import check_monitors
 from dlworkflow.train.schedules import check_schedule
 
 
@@ -44,6 +44,10 @@ class Prepared:
 
 def prepare(config: ExperimentConfig) -> Prepared:
     """Load data, build and compile the model, and check they fit. Writes nothing."""
+    if config.task == "segmentation":  # its own data, U-Net and per-pixel losses
+        from dlworkflow.experiments.segmentation import prepare_segmentation
+
+        return prepare_segmentation(config)  # type: ignore[return-value]  # same fields
     dataset = load_dataset(config.data, seed=config.seed)
     flatten = wants_flat_input(config, dataset)
     if flatten:
@@ -67,36 +71,11 @@ def compile_for(config: ExperimentConfig, dataset: Dataset, model: keras.Model) 
         output_units(model),
         output_activation(model),
     )
-    check_monitors(config, plan, has_validation=dataset.val is not None)
+    check_monitors(config.train, plan, has_validation=dataset.val is not None)
     if config.train.lr != "auto":
         check_schedule(config.train.schedule, config.train.lr or config.compile.optimizer.lr)
     plan.compile(model, config.compile)
     return plan
-
-
-def check_monitors(config: ExperimentConfig, plan: CompilePlan, has_validation: bool) -> None:
-    available = ["loss", *plan.metrics]
-    train = config.train
-    for key, spec in (
-        ("checkpoint", train.checkpoint),
-        ("early_stopping", train.early_stopping),
-        ("reduce_lr", train.reduce_lr),
-    ):
-        if spec is None:
-            continue
-        monitor = spec.monitor
-        if monitor.removeprefix("val_") not in available:
-            choices = (
-                available + [f"val_{name}" for name in available] if has_validation else available
-            )
-            raise BadInput(
-                f"train.{key}.monitor: '{monitor}' is not logged; use one of {', '.join(choices)}"
-            )
-        if monitor.startswith("val_") and not has_validation:
-            raise BadInput(
-                f"train.{key}.monitor: '{monitor}' needs a validation split, and data.split.val "
-                f"is 0; set it above 0 or monitor '{monitor.removeprefix('val_')}'"
-            )
 
 
 def wants_flat_input(config: ExperimentConfig, dataset: Dataset) -> bool:

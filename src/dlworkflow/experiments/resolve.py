@@ -18,6 +18,8 @@ ZOO_DEFAULTS: dict[str, tuple[tuple[int, ...], Head]] = {
     "alexnet": ((227, 227, 3), Head(1000, "softmax")),
     "vgg16": ((224, 224, 3), Head(1000, "softmax")),
     "pilotnet": ((66, 200, 3), Head(1, "linear")),
+    "unet_notes": ((256, 256, 1), Head(1, "sigmoid")),  # the notes' binary masks
+    "unet": ((64, 64, 3), Head(3, "softmax")),  # the shapes set
 }
 
 

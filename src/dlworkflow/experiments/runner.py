@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,12 @@ from dlworkflow.data import Dataset
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import evaluate_predictions, save_training_curves
 from dlworkflow.experiments.advice import diagnose_run
-from dlworkflow.experiments.folder import Run, close_run_folder, open_run_folder
+from dlworkflow.experiments.folder import (
+    Run,
+    close_run_folder,
+    open_run_folder,
+    saved_learnability,
+)
 from dlworkflow.experiments.preparation import Prepared, evaluation_split, predict_with, prepare
 from dlworkflow.experiments.tracking import Tracker, TrackingOptions
 from dlworkflow.figures import save_figure
@@ -49,6 +53,10 @@ def run(
         from dlworkflow.experiments.transfer_run import run_transfer
 
         return run_transfer(config, Path(runs_dir), console, origin)
+    if config.task == "segmentation":  # per-pixel classes: images with masks
+        from dlworkflow.experiments.segmentation import run_segmentation
+
+        return run_segmentation(config, Path(runs_dir), console, origin, tracking)
     try:
         prepared = prepare(config)
     except BadInput as error:
@@ -65,7 +73,7 @@ def _train_and_evaluate(
     arrays = prepared.arrays
     train = arrays(dataset.train)
     validation = arrays(dataset.val) if dataset.val is not None else None
-    learnability = _saved_learnability(folder) if resuming else None
+    learnability = saved_learnability(folder) if resuming else None
     if config.train.learnability and not resuming:
         batch = min(64, len(train[0]))  # tiny tables (the course's CSVs) have fewer rows
         learnability = check_learnability(prepared.model, *train, batch, seed=config.seed)
@@ -112,6 +120,7 @@ def _train_and_evaluate(
         **{name: float(value) for name, value in scores.items()},
         "evaluation": evaluation,
         "best_epoch": result.best_epoch,
+        "kept": config.train.keep,  # the weights tested: best checkpoint or last epoch
         "epochs_run": len(result.history.get("loss", [])),
         "stopped_early": result.stopped_early,
         "resumed_from_epoch": result.resumed_from_epoch,
@@ -122,12 +131,6 @@ def _train_and_evaluate(
     close_run_folder(folder, model, metrics)
     tracker.finish(metrics)
     return Run(folder, config, dataset, model, result.history, metrics)
-
-
-def _saved_learnability(folder: Path) -> dict | None:
-    """A resumed run keeps the learnability check its first start made."""
-    path = folder / runfolder.DIAGNOSTICS
-    return json.loads(path.read_text()).get("learnability") if path.is_file() else None
 
 
 def _diagnostics(

@@ -40,6 +40,10 @@ def explain_run(
     (default ``RUN/explanations/``) and returns the page's path.
     """
     record = read_run(folder)
+    if record.data.get("task") == "segmentation":
+        raise BadInput(
+            f"{folder}: a segmentation run; explain it with dlw predict RUN IMAGE --cam CLASS"
+        )
     shape = image_shape(record.data)
     if not images:
         raise BadInput("give at least one IMAGE: an image file or test:N")

@@ -17,6 +17,7 @@ from keras import layers
 from dlworkflow.errors import BadInput
 from dlworkflow.models.builder import keras_reason
 from dlworkflow.models.head import Head
+from dlworkflow.models.unet import unet, unet_notes
 
 
 def _output(head: Head) -> layers.Dense:
@@ -170,6 +171,8 @@ ZOO: dict[str, Callable[..., keras.Model]] = {
     "alexnet": alexnet,
     "vgg16": vgg16,
     "pilotnet": pilotnet,
+    "unet_notes": unet_notes,  # segmentation (task: segmentation)
+    "unet": unet,
 }
 
 

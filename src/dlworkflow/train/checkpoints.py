@@ -20,7 +20,6 @@ from dlworkflow.atomic import write_bytes, write_json, write_text, write_with
 from dlworkflow.runfolder import CHECKPOINTS, HISTORY, history_csv
 
 STATE, LAST, BEST = "state.json", "last.keras", "best.keras"
-BOOKKEEPING = ("lr", "epoch_seconds")  # history columns that are not model metrics
 
 
 @dataclass
@@ -41,10 +40,13 @@ def load_state(checkpoint_dir: Path) -> TrainState | None:
     return TrainState(**json.loads(path.read_text()))
 
 
+SCORE_WORDS = ("acc", "auc", "precision", "recall", "f1", "iou")
+
+
 def monitor_mode(monitor: str) -> str:
     """``max`` for scores (accuracy, auc…), ``min`` for losses and errors."""
     name = monitor.removeprefix("val_")
-    return "max" if any(k in name for k in ("acc", "auc", "precision", "recall", "f1")) else "min"
+    return "max" if any(k in name for k in SCORE_WORDS) else "min"
 
 
 class RunRecorder(keras.callbacks.Callback):

@@ -13,7 +13,7 @@ from typing import Any
 import keras
 
 from dlworkflow.errors import BadInput
-from dlworkflow.train.spec import CompileSpec
+from dlworkflow.train.spec import CompileSpec, TrainSpec
 
 REGRESSION_LOSSES = {
     "mse",
@@ -200,3 +200,28 @@ def _metric(name: str, plan: CompilePlan) -> Any:
     if plan.one_hot:
         return keras.metrics.CategoricalAccuracy(name="accuracy")
     return keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+
+
+def check_monitors(train: TrainSpec, plan: CompilePlan, has_validation: bool) -> None:
+    """Every monitored name (checkpoint, early stopping, reduce-LR) is one the run logs."""
+    available = ["loss", *plan.metrics]
+    for key, spec in (
+        ("checkpoint", train.checkpoint),
+        ("early_stopping", train.early_stopping),
+        ("reduce_lr", train.reduce_lr),
+    ):
+        if spec is None:
+            continue
+        monitor = spec.monitor
+        if monitor.removeprefix("val_") not in available:
+            choices = (
+                available + [f"val_{name}" for name in available] if has_validation else available
+            )
+            raise BadInput(
+                f"train.{key}.monitor: '{monitor}' is not logged; use one of {', '.join(choices)}"
+            )
+        if monitor.startswith("val_") and not has_validation:
+            raise BadInput(
+                f"train.{key}.monitor: '{monitor}' needs a validation split, and data.split.val "
+                f"is 0; set it above 0 or monitor '{monitor.removeprefix('val_')}'"
+            )

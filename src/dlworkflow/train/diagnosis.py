@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from dlworkflow.train.checkpoints import BOOKKEEPING
+from dlworkflow.runfolder import BOOKKEEPING
 
 BIAS_POINTS = 0.05  # avoidable bias (train error − baseline) above this is high bias
 VARIANCE_POINTS = 0.05  # validation − train error above this is high variance

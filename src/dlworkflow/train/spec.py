@@ -111,6 +111,7 @@ class TrainSpec(StrictModel):
     early_stopping: EarlyStoppingSpec | None = None
     checkpoint: CheckpointSpec = Field(default_factory=CheckpointSpec)
     reduce_lr: ReduceLRSpec | None = None
+    keep: Literal["best", "last"] = "best"  # the weights tested: best checkpoint or last epoch
 
     @field_validator("early_stopping", "reduce_lr", mode="before")
     @classmethod
