@@ -57,9 +57,10 @@ def evaluate_run(folder: str | Path, data: DataSpec | dict[str, Any] | str) -> d
     model = load_model_file(record.model_path, MISSING_FROM_RUN)
     predict = predict_with(model)
     if not record.head_in_model:
+        from dlworkflow.transfer.head_store import HEAD_FILE
         from dlworkflow.transfer.heads import head_predictor
 
-        predict = head_predictor(model, record.folder / "head.joblib")  # k-NN heads
+        predict = head_predictor(model, record.folder / HEAD_FILE)  # k-NN heads
     y_prob = predict(dataset.preprocessing.apply(split.x))
     key = re.sub(r"[^A-Za-z0-9._-]+", "_", source).strip("_") or "data"
     target = record.folder / "evaluations" / key

@@ -35,7 +35,7 @@ class RunRecord:
 
     @property
     def head_in_model(self) -> bool:
-        """False for a transfer run whose head (k-NN) lives in ``head.joblib``, outside
+        """False for a transfer run whose head (k-NN) lives in ``head.npz``, outside
         ``model.keras``: the model then ends in features, not class scores."""
         return self.transfer.get("head", {}).get("in_model", True)
 

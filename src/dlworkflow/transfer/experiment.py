@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import joblib
 import keras
 import numpy as np
 from rich.console import Console
@@ -46,6 +45,7 @@ from dlworkflow.train.checkpoints import history_csv
 from dlworkflow.transfer.advice import four_way_advice
 from dlworkflow.transfer.backbone import Backbone, feature_model, load_backbone
 from dlworkflow.transfer.features import cache_key, cached_features
+from dlworkflow.transfer.head_store import HEAD_FILE, save_knn_head
 from dlworkflow.transfer.finetune import fine_tune_model, two_stages, unfreeze_targets
 from dlworkflow.transfer.heads import (
     check_grid,
@@ -161,9 +161,10 @@ def _features(
     pipeline = search.best_estimator_
     split_name, split = evaluation_split(dataset)
     y_prob = head_scores(pipeline, found.splits[split_name])
-    write_with(folder / "head.joblib", lambda tmp: joblib.dump(pipeline, tmp))
     outputs = keras_head(pipeline, plan.features.output)
-    # k-NN has no layer form: model.keras is then the feature extractor, head.joblib the rest
+    # k-NN has no layer form: model.keras is then the feature extractor, head.npz the rest
+    if outputs is None:
+        save_knn_head(pipeline, folder / HEAD_FILE)
     model = (
         plan.features
         if outputs is None
