@@ -19,7 +19,7 @@ from dlworkflow.interpret import explain_run
 from dlworkflow.transfer.advice import four_way_advice
 from dlworkflow.transfer.backbone import _mode, preprocess_layer
 from dlworkflow.transfer.finetune import unfreeze_targets
-from dlworkflow.transfer.head_store import load_knn_head, save_knn_head
+from dlworkflow.transfer.head_store import load_knn_head
 from dlworkflow.transfer.heads import grid_search, head_scores, keras_head
 from dlworkflow.transfer.spec import FeatureSpec
 

@@ -45,8 +45,8 @@ from dlworkflow.train.checkpoints import history_csv
 from dlworkflow.transfer.advice import four_way_advice
 from dlworkflow.transfer.backbone import Backbone, feature_model, load_backbone
 from dlworkflow.transfer.features import cache_key, cached_features
-from dlworkflow.transfer.head_store import HEAD_FILE, save_knn_head
 from dlworkflow.transfer.finetune import fine_tune_model, two_stages, unfreeze_targets
+from dlworkflow.transfer.head_store import HEAD_FILE, save_knn_head
 from dlworkflow.transfer.heads import (
     check_grid,
     grid_search,
