@@ -4,6 +4,11 @@ After each epoch, in this order: the best model (when the monitored value improv
 the last model with its optimizer state, ``history.csv``, and finally
 ``state.json`` naming that epoch. Each write is atomic and ``state.json`` goes last,
 so a run killed at any instant resumes from a consistent, finished epoch.
+
+Resuming is exact, not approximate: ``state.json`` also keeps what ``.keras`` files
+leave out, namely the random-generator states of dropout and augmentation layers and the
+counters of early stopping and LR reduction, all taken after those callbacks have seen
+the epoch; the sample order is a function of the epoch (:mod:`dlworkflow.train.order`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from dlworkflow.atomic import write_bytes, write_json, write_text, write_with
 
@@ -32,6 +38,8 @@ class TrainState:
     best_epoch: int | None = None  # 1-based
     early_stopping_wait: int = 0
     early_stopping_best: float | None = None
+    reduce_lr: dict[str, float | int | None] | None = None  # wait, best, cooldown_counter
+    seed_states: list[list[int]] = field(default_factory=list)  # per layer random generator
 
 
 def load_state(checkpoint_dir: Path) -> TrainState | None:
@@ -48,13 +56,51 @@ def monitor_mode(monitor: str) -> str:
     return "max" if any(k in name for k in ("acc", "auc", "precision", "recall", "f1")) else "min"
 
 
-class RunRecorder(keras.callbacks.Callback):
-    """Adds ``lr`` and ``epoch_seconds`` to the logs, stops on a non-finite loss, and
-    writes history, best and last models, and state.
+def seed_generator_states(model: keras.Model) -> list[keras.Variable]:
+    """The state variables of the model's random generators (dropout, augmentation…),
+    in layer order; ``model.save`` does not keep them."""
+    return [v for v in model.variables if v.name == "seed_generator_state"]
+
+
+def restore_seed_states(model: keras.Model, states: list[list[int]]) -> None:
+    variables = seed_generator_states(model)
+    if len(variables) != len(states):
+        raise ValueError(f"{len(states)} saved generator states for {len(variables)} generators")
+    for variable, value in zip(variables, states, strict=True):
+        variable.assign(np.asarray(value, dtype=variable.dtype))
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Adds ``lr`` and ``epoch_seconds`` to the logs, appends them to the history and
+    stops on a non-finite loss; first in the callback list, so the history holds the
+    rate the epoch used (before an LR reduction changes it) and no column another
+    callback adds to the logs.
 
     Checking the loss once per epoch instead of per batch (as TerminateOnNaN does)
     keeps Keras' batch loop asynchronous, which matters on a GPU.
     """
+
+    def __init__(self, state: TrainState) -> None:
+        super().__init__()
+        self.state = state
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        self._epoch_started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        if logs is None:
+            return
+        logs["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        logs["epoch_seconds"] = time.perf_counter() - self._epoch_started
+        if not math.isfinite(float(logs.get("loss", 0.0))):
+            self.model.stop_training = True
+        for name, value in logs.items():
+            self.state.history.setdefault(name, []).append(float(value))
+
+
+class RunRecorder(keras.callbacks.Callback):
+    """Writes history, best and last models, and state; placed after early stopping and
+    LR reduction so the saved optimizer rate and counters already include this epoch."""
 
     def __init__(
         self,
@@ -62,6 +108,7 @@ class RunRecorder(keras.callbacks.Callback):
         state: TrainState,
         monitor: str,
         early_stopping: keras.callbacks.EarlyStopping | None = None,
+        reduce_lr: keras.callbacks.ReduceLROnPlateau | None = None,
     ) -> None:
         super().__init__()
         self.run_folder = run_folder
@@ -70,19 +117,15 @@ class RunRecorder(keras.callbacks.Callback):
         self.monitor = monitor
         self.mode = monitor_mode(monitor)
         self.early_stopping = early_stopping
-
-    def on_epoch_begin(self, epoch: int, logs=None) -> None:
-        self._epoch_started = time.perf_counter()
+        self.reduce_lr = reduce_lr
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         logs = logs if logs is not None else {}
-        logs["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-        logs["epoch_seconds"] = time.perf_counter() - self._epoch_started
-        if not math.isfinite(float(logs.get("loss", 0.0))):
-            self.model.stop_training = True
-        for name, value in logs.items():
-            self.state.history.setdefault(name, []).append(float(value))
         self.state.epochs_done = epoch + 1
+        self.state.seed_states = [
+            [int(n) for n in keras.ops.convert_to_numpy(v)]
+            for v in seed_generator_states(self.model)
+        ]
         write_with(self.checkpoint_dir / LAST, self.model.save)
         value = logs.get(self.monitor)
         if value is not None and math.isfinite(value) and self._improved(float(value)):
@@ -92,6 +135,8 @@ class RunRecorder(keras.callbacks.Callback):
             best = self.early_stopping.best
             self.state.early_stopping_wait = int(self.early_stopping.wait)
             self.state.early_stopping_best = float(best) if best is not None else None
+        if self.reduce_lr is not None:
+            self.state.reduce_lr = reduce_lr_counters(self.reduce_lr)
         write_text(self.run_folder / "history.csv", history_csv(self.state.history))
         write_json(self.checkpoint_dir / STATE, asdict(self.state))
 
@@ -113,6 +158,33 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
         super().on_train_begin(logs)
         if self._resume_best is not None:
             self.wait, self.best = self._resume_wait, self._resume_best
+
+
+class ResumableReduceLR(keras.callbacks.ReduceLROnPlateau):
+    """Keras' LR reduction, continuing its patience, best value and cooldown across a
+    resume (the reduced rate itself is in the optimizer state of ``last.keras``)."""
+
+    def __init__(self, counters: dict[str, float | int | None] | None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._resume = counters
+
+    def on_train_begin(self, logs=None) -> None:
+        super().on_train_begin(logs)
+        if self._resume is not None:
+            self.wait = int(self._resume["wait"])
+            self.cooldown_counter = int(self._resume["cooldown_counter"])
+            best = self._resume["best"]
+            if best is not None:
+                self.best = float(best)
+
+
+def reduce_lr_counters(callback: keras.callbacks.ReduceLROnPlateau) -> dict:
+    best = getattr(callback, "best", None)
+    return {
+        "wait": int(callback.wait),
+        "best": float(best) if best is not None else None,
+        "cooldown_counter": int(callback.cooldown_counter),
+    }
 
 
 def history_csv(history: dict[str, list[float]]) -> str:

@@ -18,13 +18,17 @@ from dlworkflow.errors import WorkFailed
 from dlworkflow.train.checkpoints import (
     BEST,
     LAST,
+    EpochLog,
     ResumableEarlyStopping,
+    ResumableReduceLR,
     RunRecorder,
     TrainState,
     load_state,
     monitor_mode,
+    restore_seed_states,
 )
 from dlworkflow.train.lr_finder import LRFinderResult, resolve_base_lr
+from dlworkflow.train.order import EpochShuffled
 from dlworkflow.train.progress import EpochProgress
 from dlworkflow.train.schedules import ScheduleCallback
 
@@ -76,9 +80,10 @@ def fit(
     resumed_from = state.epochs_done
     if resumed_from:
         model = keras.models.load_model(checkpoint_dir / LAST)
+        restore_seed_states(model, state.seed_states)
     else:
         model.optimizer.learning_rate = base_lr
-    keras.utils.set_random_seed(seed + resumed_from)
+    keras.utils.set_random_seed(seed)
 
     early_stopping = None
     if spec.early_stopping is not None:
@@ -91,23 +96,24 @@ def fit(
             min_delta=es.min_delta,
             mode=monitor_mode(es.monitor),
         )
-    callbacks: list[keras.callbacks.Callback] = [
-        RunRecorder(run_folder, state, spec.checkpoint.monitor, early_stopping),
-    ]
-    if early_stopping is not None:
-        callbacks.append(early_stopping)
+    reduce_lr = None
     if spec.reduce_lr is not None:
         rl = spec.reduce_lr
-        callbacks.append(
-            keras.callbacks.ReduceLROnPlateau(
-                monitor=rl.monitor,
-                factor=rl.factor,
-                patience=rl.patience,
-                min_lr=rl.min_lr,
-                mode=monitor_mode(rl.monitor),
-                verbose=0,
-            )
+        reduce_lr = ResumableReduceLR(
+            state.reduce_lr,
+            monitor=rl.monitor,
+            factor=rl.factor,
+            patience=rl.patience,
+            min_lr=rl.min_lr,
+            mode=monitor_mode(rl.monitor),
+            verbose=0,
         )
+    # order matters at epoch end: log, then the controllers, then save what they changed
+    callbacks: list[keras.callbacks.Callback] = [EpochLog(state)]
+    callbacks.extend(c for c in (early_stopping, reduce_lr) if c is not None)
+    callbacks.append(
+        RunRecorder(run_folder, state, spec.checkpoint.monitor, early_stopping, reduce_lr)
+    )
     steps = math.ceil(len(train[0]) / spec.batch_size)
     if spec.schedule.kind != "constant":
         callbacks.append(ScheduleCallback(spec.schedule, base_lr, spec.epochs, steps))
@@ -116,14 +122,15 @@ def fit(
 
     started = time.perf_counter()
     if resumed_from < spec.epochs and not _stopped_before(state, spec):
+        # the sample order is a function of (seed, epoch), so a resumed run repeats it
+        batches = EpochShuffled(*train, spec.batch_size, seed, resumed_from)
         model.fit(
-            train[0],
-            train[1],
-            batch_size=spec.batch_size,
+            *((batches,) if spec.shuffle else train),
+            batch_size=None if spec.shuffle else spec.batch_size,
             epochs=spec.epochs,
             initial_epoch=resumed_from,
             validation_data=validation,
-            shuffle=spec.shuffle,
+            shuffle=False,
             callbacks=callbacks,
             verbose=0,
         )
