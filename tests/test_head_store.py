@@ -55,8 +55,14 @@ def _saved(tmp_path: Path) -> dict[str, np.ndarray]:
 
 
 def _params(**changes) -> np.ndarray:
-    base = {"n_neighbors": 5, "weights": "uniform", "algorithm": "auto", "leaf_size": 30,
-            "p": 2, "metric": "minkowski"}
+    base = {
+        "n_neighbors": 5,
+        "weights": "uniform",
+        "algorithm": "auto",
+        "leaf_size": 30,
+        "p": 2,
+        "metric": "minkowski",
+    }
     return np.asarray(json.dumps({**base, **changes}))
 
 

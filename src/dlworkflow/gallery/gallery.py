@@ -105,6 +105,7 @@ class Gallery:
         path = Path(path)
         if not path.is_file():
             raise BadInput(f"{path}: no gallery there (create one with `dlw gallery init`)")
+        store.check_gallery_file(path)
         gallery = cls(path, store.connect(path))
         gallery.sync()
         return gallery
@@ -340,7 +341,10 @@ class Gallery:
 
     def _store_calibration(self, generation: int) -> None:
         vectors, labels, _ = self.vectors()
-        result = calibrate(vectors, labels, self.template, self.target_far, self.default_threshold)
+        result = calibrate(
+            vectors, labels, self.template, self.target_far, self.default_threshold,
+            previous=self.calibration.threshold,
+        )  # fmt: skip
         self.connection.execute(
             "INSERT INTO calibrations(created, generation, record) VALUES (?, ?, ?)",
             (time.time(), generation, json.dumps(result.to_dict())),
