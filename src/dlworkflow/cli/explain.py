@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from dlworkflow.cli.common import app, backend, out
 
@@ -38,4 +39,4 @@ def explain_command(
         from dlworkflow.interpret.explain import explain_run
 
         page = explain_run(run_folder, images, method, target, layer, patch, stride, out_dir)
-    out.print(f"explanation: {page}")
+    out.print(f"explanation: {escape(str(page))}")

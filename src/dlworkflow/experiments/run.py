@@ -16,6 +16,7 @@ from typing import Any
 import keras
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 
 from dlworkflow.atomic import write_json, write_npz, write_text, write_with
 from dlworkflow.config import ExperimentConfig, load_config
@@ -116,7 +117,7 @@ def run(
     """
     origin = f"{config}: " if isinstance(config, (str, Path)) else ""
     config = load_config(config)
-    console = console or Console(stderr=True)
+    console = console or Console(stderr=True, emoji=False)
     tracking = tracking or TrackingOptions()
     tracking.check()
     if config.transfer is not None:  # a pretrained backbone: features or fine-tuning
@@ -130,7 +131,7 @@ def run(
     dataset = prepared.dataset
     config_yaml = config.to_yaml()
     folder, resuming = choose_folder(Path(runs_dir), config.name, config_yaml)
-    console.print(f"{'resuming' if resuming else 'run'} [bold]{folder}[/bold]")
+    console.print(f"{'resuming' if resuming else 'run'} [bold]{escape(str(folder))}[/bold]")
     if not resuming:
         folder.mkdir(parents=True)
         write_text(folder / "config.yaml", config_yaml)
@@ -148,7 +149,7 @@ def run(
         write_json(folder / "diagnostics.json", {"learnability": learnability})
         colour = "green" if learnability["passed"] else "yellow"
         console.print(
-            f"[{colour}]can it learn?[/{colour}] {learnability['verdict']}",
+            f"[{colour}]can it learn?[/{colour}] {escape(learnability['verdict'])}",
             soft_wrap=True,
             highlight=False,
         )
@@ -170,7 +171,7 @@ def run(
     write_with(folder / "model.keras", model.save)
     _, graph_warning = save_drawings(model, folder / "figures")
     if graph_warning:
-        console.print(f"[yellow]warning:[/yellow] {graph_warning}", soft_wrap=True)
+        console.print(f"[yellow]warning:[/yellow] {escape(graph_warning)}", soft_wrap=True)
 
     split_name, split = evaluation_split(dataset)
     x_eval, y_eval = arrays(split)

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 from rich.console import Console
+from rich.markup import escape
 
 from dlworkflow.atomic import write_json, write_text
 from dlworkflow.errors import BadInput, WorkFailed
@@ -62,7 +63,7 @@ def run_sweep(
         raise BadInput(f"--jobs: must be at least 1, got {jobs}")
     tracking = replace(tracking or TrackingOptions(), experiment=plan.name)
     tracking.check()
-    console = console or Console(stderr=True)
+    console = console or Console(stderr=True, emoji=False)
     # Many models in one process make TensorFlow warn about retracing; it is expected here.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     sweep_yaml = yaml.safe_dump(plan.source, sort_keys=False, allow_unicode=True)
@@ -82,7 +83,8 @@ def run_sweep(
         folder.mkdir(parents=True)
         write_text(folder / SWEEP_FILE, sweep_yaml)
     console.print(
-        f"{'resuming' if resuming else 'sweep'} [bold]{folder}[/bold]: {len(plan.runs)} runs"
+        f"{'resuming' if resuming else 'sweep'} [bold]{escape(str(folder))}[/bold]: "
+        f"{len(plan.runs)} runs"
         + (f", {jobs} at a time" if jobs > 1 else "")
     )
     if jobs == 1 or len(pending) <= 1:
@@ -121,7 +123,7 @@ def _compare(folder: Path, outcomes: list[RunOutcome], console: Console) -> Path
     try:
         return write_compare_page(compare_runs([folder]), folder)
     except BadInput as error:
-        console.print(f"[yellow]no comparison page:[/yellow] {error}", soft_wrap=True)
+        console.print(f"[yellow]no comparison page:[/yellow] {escape(str(error))}", soft_wrap=True)
         return None
 
 
@@ -178,9 +180,11 @@ def _pin_threads(threads: int) -> None:
 
 def _announce(console: Console, outcome: RunOutcome) -> None:
     if outcome.status == "failed":
-        console.print(f"[red]failed[/red] {outcome.name}: {outcome.message}", soft_wrap=True)
+        console.print(
+            f"[red]failed[/red] {escape(outcome.name)}: {escape(outcome.message)}", soft_wrap=True
+        )
     else:
-        console.print(f"[green]done[/green] {outcome.name}", highlight=False)
+        console.print(f"[green]done[/green] {escape(outcome.name)}", highlight=False)
 
 
 def _summary(plan: SweepPlan, outcomes: list[RunOutcome]) -> dict[str, Any]:

@@ -72,7 +72,7 @@ def fit(
             if lr_finder.recommended
             else "nothing (the loss never fell by 10 %)"
         )
-        (console or Console(stderr=True)).print(
+        (console or Console(stderr=True, emoji=False)).print(
             f"train.lr auto: the LR range test suggests {found}; training from {base_lr:.3g}"
         )
     checkpoint_dir = run_folder / "checkpoints"

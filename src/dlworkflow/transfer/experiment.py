@@ -18,6 +18,7 @@ from pathlib import Path
 import keras
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from sklearn.metrics import log_loss
 
 from dlworkflow.atomic import write_json, write_npz, write_text, write_with
@@ -104,7 +105,7 @@ def run_transfer(
     dataset = plan.prepared.dataset
     config_yaml = config.to_yaml()
     folder, resuming = choose_folder(runs_dir, config.name, config_yaml)
-    console.print(f"{'resuming' if resuming else 'run'} [bold]{folder}[/bold]")
+    console.print(f"{'resuming' if resuming else 'run'} [bold]{escape(str(folder))}[/bold]")
     if not resuming:
         folder.mkdir(parents=True)
         write_text(folder / "config.yaml", config_yaml)
@@ -120,7 +121,7 @@ def run_transfer(
     figures = folder / "figures"
     _, graph_warning = save_drawings(model, figures)
     if graph_warning:
-        console.print(f"[yellow]warning:[/yellow] {graph_warning}", soft_wrap=True)
+        console.print(f"[yellow]warning:[/yellow] {escape(graph_warning)}", soft_wrap=True)
     write_npz(folder / "predictions.npz", y_true=split.y, y_prob=y_prob)
     evaluation = evaluate_predictions(dataset, split, y_prob, figures, predict_with(model))
     metrics = {
@@ -151,7 +152,9 @@ def _features(
     dataset = plan.prepared.dataset
     key = cache_key(plan.backbone.identity, config.transfer.backbone.pooling, dataset)
     found = cached_features(plan.features, dataset, key, folder, runs_dir, spec.batch_size, console)
-    console.print(f"features: cache {found.cache}, {found.splits['train'].shape[1]:,} per image")
+    console.print(
+        f"features: cache {escape(found.cache)}, {found.splits['train'].shape[1]:,} per image"
+    )
     fit_names = [name for name in ("train", "val") if name in found.splits]
     x_fit = np.concatenate([found.splits[name] for name in fit_names])
     y_fit = np.concatenate([getattr(dataset, name).y for name in fit_names])
