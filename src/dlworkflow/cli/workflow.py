@@ -32,7 +32,10 @@ def run_command(
     """Run the whole workflow into runs/<name>/, or every run of a sweep (rerun to resume)."""
     with backend():
         from dlworkflow.experiments import TrackingOptions, plan_sweep, run, run_sweep
+        from dlworkflow.experiments.sweep_runner import MAX_JOBS
+        from dlworkflow.ranges import whole_number
 
+        whole_number(jobs, "--jobs", 1, MAX_JOBS)  # also for a single run: a typo is refused
         tracking = TrackingOptions(mlflow=mlflow, tensorboard=tensorboard)
         plan = plan_sweep(config) if config is not None else None
         if plan is not None:
@@ -106,9 +109,12 @@ def lr_find_command(
 ) -> None:
     """LR range test: loss against an exponentially growing learning rate, and suggestions."""
     from dlworkflow.errors import BadInput
+    from dlworkflow.ranges import whole_number
 
     if not 0 < start < end:
         raise BadInput(f"--start/--end: need 0 < start < end, got {start:g} and {end:g}")
+    if steps is not None:
+        whole_number(steps, "--steps", 1)
     with backend():
         from dlworkflow.config import load_config
         from dlworkflow.experiments import prepare

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dlworkflow.errors import BadInput
+
 COMPLETE_MARKER = "metrics.json"  # written last: its presence means the run finished
+
+
+def check_runs_dir(runs_dir: Path) -> None:
+    """Refuse a runs directory that is a file, or lies under one, before any work."""
+    for path in (runs_dir, *runs_dir.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise BadInput(f"--runs-dir: {path} is not a directory")
+            return
 
 
 def choose_folder(

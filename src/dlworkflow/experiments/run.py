@@ -25,7 +25,7 @@ from dlworkflow.data.survey import survey_figures
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import evaluate_predictions, save_training_curves
 from dlworkflow.experiments.environment import describe_environment
-from dlworkflow.experiments.folders import COMPLETE_MARKER, choose_folder
+from dlworkflow.experiments.folders import COMPLETE_MARKER, check_runs_dir, choose_folder
 from dlworkflow.experiments.tracking import Tracker, TrackingOptions
 from dlworkflow.figures import save_figure
 from dlworkflow.interpret.section import interpret_run
@@ -117,6 +117,7 @@ def run(
     """
     origin = f"{config}: " if isinstance(config, (str, Path)) else ""
     config = load_config(config)
+    check_runs_dir(Path(runs_dir))
     console = console or Console(stderr=True, emoji=False)
     tracking = tracking or TrackingOptions()
     tracking.check()

@@ -23,9 +23,12 @@ from rich.markup import escape
 
 from dlworkflow.atomic import write_json, write_text
 from dlworkflow.errors import BadInput, WorkFailed
-from dlworkflow.experiments.folders import COMPLETE_MARKER, choose_folder
+from dlworkflow.experiments.folders import COMPLETE_MARKER, check_runs_dir, choose_folder
 from dlworkflow.experiments.sweep import SUMMARY_FILE, SWEEP_FILE, PlannedRun, SweepPlan
 from dlworkflow.experiments.tracking import TrackingOptions
+from dlworkflow.ranges import whole_number
+
+MAX_JOBS = 64  # processes at a time; more would only queue on the CPU or GPU
 
 
 @dataclass
@@ -59,8 +62,8 @@ def run_sweep(
 
     With ``tracking``, every run goes to one MLflow experiment named after the sweep.
     """
-    if jobs < 1:
-        raise BadInput(f"--jobs: must be at least 1, got {jobs}")
+    whole_number(jobs, "--jobs", 1, MAX_JOBS)
+    check_runs_dir(Path(runs_dir))
     tracking = replace(tracking or TrackingOptions(), experiment=plan.name)
     tracking.check()
     console = console or Console(stderr=True, emoji=False)

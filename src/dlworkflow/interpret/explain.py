@@ -10,6 +10,7 @@ import numpy as np
 
 from dlworkflow.atomic import write_json, write_text
 from dlworkflow.data import Preprocessing, load_dataset
+from dlworkflow.data.image_file import MAX_PIXELS, check_max_pixels
 from dlworkflow.errors import BadInput
 from dlworkflow.figures import save_figure
 from dlworkflow.interpret.classes import probabilities
@@ -18,6 +19,7 @@ from dlworkflow.interpret.images import image_shape, pick_images, raw_top
 from dlworkflow.interpret.methods import attribution_maps, choose
 from dlworkflow.interpret.plots import channel_grid_figure, filter_grid_figure, heatmap_figure
 from dlworkflow.interpret.probe import conv_layer_names
+from dlworkflow.ranges import whole_number
 from dlworkflow.report import read_run
 
 DEFAULT = ("gradcam", "saliency", "occlusion", "feature-maps")
@@ -32,6 +34,7 @@ def explain_run(
     patch: int | None = None,
     stride: int | None = None,
     out: str | Path | None = None,
+    max_pixels: int = MAX_PIXELS,
 ) -> Path:
     """Explain ``images`` (files or ``test:N``) for the predicted class or ``target``.
 
@@ -42,13 +45,18 @@ def explain_run(
 
     record = read_run(folder)
     shape = image_shape(record.data)
+    side = min(shape[:2])
+    for key, value in (("--patch", patch), ("--stride", stride)):
+        if value is not None:
+            whole_number(value, key, 1, side)  # within the run's image side
     if not images:
         raise BadInput("give at least one IMAGE: an image file or test:N")
     names = record.data["class_names"]
     classes = None if target is None else _class_index(target, names)
     preprocessing = Preprocessing.from_dict(record.data["preprocessing"])
     test = _test_split(record) if any(s.startswith("test:") for s in images) else None
-    picked = pick_images(images, shape, raw_top(preprocessing), test)
+    check_max_pixels(max_pixels, "--max-pixels")
+    picked = pick_images(images, shape, raw_top(preprocessing), test, max_pixels)
     if not record.head_in_model:
         raise BadInput(
             f"{record.folder}: its k-NN head is not part of model.keras, so the model gives "

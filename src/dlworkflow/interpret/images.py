@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from dlworkflow.data import Preprocessing
+from dlworkflow.data.image_file import MAX_PIXELS, read_image
 from dlworkflow.errors import BadInput
 
 
@@ -39,21 +40,19 @@ def raw_top(preprocessing: Preprocessing) -> float:
     return 255.0
 
 
-def load_image_file(path: Path, shape: tuple[int, int, int], top: float) -> Picked:
+def load_image_file(
+    path: Path, shape: tuple[int, int, int], top: float, max_pixels: int = MAX_PIXELS
+) -> Picked:
     """An image file converted to the run's channels and size, each change noted.
 
     Pixel values 0–255 are mapped onto the run's raw range (0–16 for digits).
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     height, width, channels = shape
     if channels not in (1, 3):
         raise BadInput(f"{path}: the run's images have {channels} channels; files need 1 or 3")
-    try:
-        image = Image.open(path)
-        image.load()
-    except (OSError, UnidentifiedImageError) as error:
-        raise BadInput(f"{path}: not a readable image ({error})") from None
+    image = read_image(path, max_pixels)
     notes = []
     mode = "L" if channels == 1 else "RGB"
     if image.mode != mode:
@@ -70,7 +69,11 @@ def load_image_file(path: Path, shape: tuple[int, int, int], top: float) -> Pick
 
 
 def pick_images(
-    specs: list[str], shape: tuple[int, int, int], top: float, test_split=None
+    specs: list[str],
+    shape: tuple[int, int, int],
+    top: float,
+    test_split=None,
+    max_pixels: int = MAX_PIXELS,
 ) -> list[Picked]:
     """Each spec is an image file or ``test:N`` (the N-th image of ``test_split``)."""
     picked = []
@@ -90,5 +93,5 @@ def pick_images(
             path = Path(spec)
             if not path.is_file():
                 raise BadInput(f"{spec}: no such image file (give a PNG/JPEG/PGM file or test:N)")
-            picked.append(load_image_file(path, shape, top))
+            picked.append(load_image_file(path, shape, top, max_pixels))
     return picked

@@ -1,0 +1,50 @@
+"""Opening an image file someone else made: the pixel count is checked from the header
+before anything is decoded, so a huge or decompression-bomb file costs nothing, and every
+failure (Pillow's own bomb check included) is one BadInput line naming the file."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from dlworkflow.errors import BadInput
+
+MAX_PIXELS = 24_000_000  # a 24-megapixel photo; larger ones are refused, not resized
+
+
+def check_max_pixels(value: object, key: str) -> int:
+    """A pixel cap from a config key or option: a positive whole number."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise BadInput(f"{key}: {value!r} is not a positive number of pixels (e.g. {MAX_PIXELS})")
+    return value
+
+
+def read_image(path: Path, max_pixels: int = MAX_PIXELS, key: str = "") -> Image.Image:
+    """The decoded image at ``path``, refused by name when it is unreadable or has more
+    than ``max_pixels`` pixels. ``key`` (e.g. ``data.source``) prefixes the message."""
+    prefix = f"{key}: " if key else ""
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns above its own limit; our cap decides, so the warning is an error
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height <= max_pixels:
+                    image.load()  # the pixels stay usable after the file is closed
+                    return image
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as error:
+        reason = str(error).splitlines()[0].replace(f"'{path}'", "").strip() or type(error).__name__
+        raise BadInput(f"{prefix}cannot read image {path} ({reason})") from None
+    raise BadInput(
+        f"{prefix}image {path}: {width}x{height} = {width * height:,} pixels is over the cap "
+        f"of {max_pixels:,}; downscale it or raise the cap (max_pixels)"
+    )
