@@ -490,23 +490,23 @@ def _number(text: str, path: Path, column: str, row: int) -> float:
 
 
 def _csv_rows(path: Path, delimiter: str) -> list[list[str]]:
-    """Every row, refusing a field longer than :data:`MAX_CSV_FIELD` characters by line."""
+    """Every row, refusing a field longer than :data:`MAX_CSV_FIELD` characters by line
+    (the csv module's own, larger limit included)."""
+    too_long = f"has a field over {MAX_CSV_FIELD:,} characters; numbers and class names are shorter"
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle, delimiter=delimiter)
             rows = []
             for row in reader:
                 if any(len(field) > MAX_CSV_FIELD for field in row):
-                    raise BadInput(
-                        f"data.source: {path.name} line {reader.line_num} has a field over "
-                        f"{MAX_CSV_FIELD:,} characters; numbers and class names are shorter"
-                    )
+                    raise BadInput(f"data.source: {path.name} line {reader.line_num} {too_long}")
                 rows.append(row)
             return rows
     except UnicodeDecodeError as error:
         raise BadInput(f"data.source: {path} is not UTF-8 text: {error}") from error
     except csv.Error as error:
-        raise BadInput(f"data.source: {path.name} line {reader.line_num}: {error}") from None
+        reason = too_long if "field limit" in str(error) else f"is not valid CSV ({error})"
+        raise BadInput(f"data.source: {path.name} line {reader.line_num} {reason}") from None
 
 
 def _csv_targets(

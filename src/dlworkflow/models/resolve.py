@@ -29,7 +29,8 @@ def load_model_file(path: Path, missing: str = "model file does not exist") -> k
     try:
         return keras.models.load_model(path, compile=False)
     except Exception as error:  # Keras raises many kinds for a damaged archive
-        raise BadInput(f"{path}: cannot be loaded as a Keras model ({error})") from None
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise BadInput(f"{path}: cannot be loaded as a Keras model ({reason})") from None
 
 
 def resolve_model(
