@@ -554,3 +554,32 @@ def test_bad_gallery_inputs(tmp_path: Path, gallery: Gallery, case: str):
     _image(probe_dir)  # made before the snapshot, so only the call is watched
     with gallery:
         expect_refusal(lambda: call(gallery, probe_dir), pattern, tmp_path)
+
+
+# --- an unfinished run folder to resume ------------------------------------------------
+
+RESUME_CASES: dict[str, tuple[str, str]] = {
+    "state.json not JSON": ("{oops", r"checkpoints/state\.json: corrupt training state"),
+    "state.json unknown key": (
+        json.dumps({"epochs_done": 1, "run": "code"}),
+        r"state\.json: corrupt training state \(.*'run'",
+    ),
+    "state.json wrong generator states": (
+        json.dumps({"epochs_done": 1, "seed_states": [[1, 2], [3, 4]]}),
+        r"checkpoints/state\.json: 2 saved random-generator states do not fit",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RESUME_CASES))
+def test_crafted_unfinished_run_is_refused_on_resume(
+    tmp_path: Path, finished_run: Path, case: str
+):
+    state, pattern = RESUME_CASES[case]
+    folder = tmp_path / "tiny"
+    shutil.copytree(finished_run, folder)
+    (folder / "metrics.json").unlink()  # unfinished: the same config resumes it
+    (folder / "checkpoints").mkdir()
+    shutil.copy(folder / "model.keras", folder / "checkpoints" / "last.keras")
+    (folder / "checkpoints" / "state.json").write_text(state)
+    expect_refusal(lambda: dlworkflow.run(SMALL, runs_dir=tmp_path), pattern, tmp_path)

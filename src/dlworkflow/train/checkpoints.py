@@ -25,6 +25,7 @@ import keras
 import numpy as np
 
 from dlworkflow.atomic import write_bytes, write_json, write_text, write_with
+from dlworkflow.errors import BadInput
 
 STATE, LAST, BEST = "state.json", "last.keras", "best.keras"
 BOOKKEEPING = ("lr", "epoch_seconds")  # history columns that are not model metrics
@@ -47,7 +48,12 @@ def load_state(checkpoint_dir: Path) -> TrainState | None:
     path = checkpoint_dir / STATE
     if not (path.is_file() and (checkpoint_dir / LAST).is_file()):
         return None
-    return TrainState(**json.loads(path.read_text()))
+    try:
+        state = TrainState(**json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError) as error:
+        reason = str(error).splitlines()[0]
+        raise BadInput(f"{path}: corrupt training state ({reason}); remove the folder") from None
+    return state
 
 
 def monitor_mode(monitor: str) -> str:
@@ -64,8 +70,11 @@ def seed_generator_states(model: keras.Model) -> list[keras.Variable]:
 
 def restore_seed_states(model: keras.Model, states: list[list[int]]) -> None:
     variables = seed_generator_states(model)
-    if len(variables) != len(states):
-        raise ValueError(f"{len(states)} saved generator states for {len(variables)} generators")
+    if len(variables) != len(states) or any(len(v) != 2 for v in states):
+        raise BadInput(
+            f"checkpoints/{STATE}: {len(states)} saved random-generator states do not fit the "
+            f"model's {len(variables)} generators; remove the run folder to start over"
+        )
     for variable, value in zip(variables, states, strict=True):
         variable.assign(np.asarray(value, dtype=variable.dtype))
 
