@@ -572,9 +572,7 @@ RESUME_CASES: dict[str, tuple[str, str]] = {
 
 
 @pytest.mark.parametrize("case", sorted(RESUME_CASES))
-def test_crafted_unfinished_run_is_refused_on_resume(
-    tmp_path: Path, finished_run: Path, case: str
-):
+def test_crafted_unfinished_run_is_refused_on_resume(tmp_path: Path, finished_run: Path, case: str):
     state, pattern = RESUME_CASES[case]
     folder = tmp_path / "tiny"
     shutil.copytree(finished_run, folder)

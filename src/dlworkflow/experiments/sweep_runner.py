@@ -87,8 +87,7 @@ def run_sweep(
         write_text(folder / SWEEP_FILE, sweep_yaml)
     console.print(
         f"{'resuming' if resuming else 'sweep'} [bold]{escape(str(folder))}[/bold]: "
-        f"{len(plan.runs)} runs"
-        + (f", {jobs} at a time" if jobs > 1 else "")
+        f"{len(plan.runs)} runs" + (f", {jobs} at a time" if jobs > 1 else "")
     )
     if jobs == 1 or len(pending) <= 1:
         for planned in pending:
