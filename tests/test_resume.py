@@ -11,9 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import dlworkflow
+from dlworkflow.train.order import epoch_batches, epoch_order, steps_per_epoch
 
 # Runs the config in a fresh process and SIGKILLs itself at epoch KILL_AT: right after
 # the epoch is recorded ("end") or at its third batch ("mid"). The hook wraps the real
@@ -72,6 +74,19 @@ def _numbers(value, path=""):
             yield from _numbers(item, f"{path}[{index}]")
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         yield path, float(value)
+
+
+def test_the_batch_stream_is_each_epochs_permutation_in_turn():
+    x = np.arange(10, dtype=np.float32)[:, None] * 10
+    y = np.arange(10)
+    batches = list(epoch_batches(x, y, 4, seed=5, first_epoch=2, epochs=4))
+    assert len(batches) == 2 * steps_per_epoch(10, 4) == 6
+    seen = np.concatenate([rows.numpy() for _, rows in batches])
+    expected = np.concatenate([epoch_order(10, 5, 2), epoch_order(10, 5, 3)])
+    np.testing.assert_array_equal(seen, expected)
+    np.testing.assert_array_equal(np.concatenate([b.numpy()[:, 0] for b, _ in batches]), seen * 10)
+    assert [len(rows) for _, rows in batches] == [4, 4, 2, 4, 4, 2]
+    assert not np.array_equal(epoch_order(10, 5, 2), epoch_order(10, 5, 3))
 
 
 @pytest.fixture(scope="module")

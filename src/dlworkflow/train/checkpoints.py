@@ -69,6 +69,10 @@ def seed_generator_states(model: keras.Model) -> list[keras.Variable]:
 
 
 def restore_seed_states(model: keras.Model, states: list[list[int]]) -> None:
+    """Put the generators back where the checkpoint left them (none saved: nothing to do,
+    as for a model without dropout or augmentation)."""
+    if not states:
+        return
     variables = seed_generator_states(model)
     if len(variables) != len(states) or any(len(v) != 2 for v in states):
         raise BadInput(

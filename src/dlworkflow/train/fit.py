@@ -28,7 +28,7 @@ from dlworkflow.train.checkpoints import (
     restore_seed_states,
 )
 from dlworkflow.train.lr_finder import LRFinderResult, resolve_base_lr
-from dlworkflow.train.order import EpochShuffled
+from dlworkflow.train.order import epoch_batches, steps_per_epoch
 from dlworkflow.train.progress import EpochProgress
 from dlworkflow.train.schedules import ScheduleCallback
 
@@ -114,7 +114,7 @@ def fit(
     callbacks.append(
         RunRecorder(run_folder, state, spec.checkpoint.monitor, early_stopping, reduce_lr)
     )
-    steps = math.ceil(len(train[0]) / spec.batch_size)
+    steps = steps_per_epoch(len(train[0]), spec.batch_size)
     if spec.schedule.kind != "constant":
         callbacks.append(ScheduleCallback(spec.schedule, base_lr, spec.epochs, steps))
     callbacks.append(EpochProgress(spec.epochs, steps, console))
@@ -123,10 +123,14 @@ def fit(
     started = time.perf_counter()
     if resumed_from < spec.epochs and not _stopped_before(state, spec):
         # the sample order is a function of (seed, epoch), so a resumed run repeats it
-        batches = EpochShuffled(*train, spec.batch_size, seed, resumed_from)
+        data = (
+            {"x": epoch_batches(*train, spec.batch_size, seed, resumed_from, spec.epochs),
+             "steps_per_epoch": steps}
+            if spec.shuffle
+            else {"x": train[0], "y": train[1], "batch_size": spec.batch_size}
+        )  # fmt: skip
         model.fit(
-            *((batches,) if spec.shuffle else train),
-            batch_size=None if spec.shuffle else spec.batch_size,
+            **data,
             epochs=spec.epochs,
             initial_epoch=resumed_from,
             validation_data=validation,

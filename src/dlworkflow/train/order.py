@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-import keras
 import numpy as np
 
 
@@ -18,30 +17,40 @@ def epoch_order(samples: int, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(samples)
 
 
-class EpochShuffled(keras.utils.PyDataset):
-    """Batches of ``(x, y)`` in :func:`epoch_order`, starting at ``first_epoch``.
+def steps_per_epoch(samples: int, batch_size: int) -> int:
+    return math.ceil(samples / batch_size)
 
-    Keras calls ``on_epoch_begin``/``on_epoch_end`` around every epoch of ``fit``; the
-    epoch number advances in ``on_epoch_end``.
+
+def epoch_batches(
+    x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, first_epoch: int, epochs: int
+):
+    """A ``tf.data`` stream of the batches of epochs ``first_epoch … epochs - 1``, each
+    epoch in :func:`epoch_order`; the last batch of an epoch may be smaller.
+
+    Give ``model.fit`` ``steps_per_epoch=steps_per_epoch(len(x), batch_size)``: Keras then
+    keeps one iterator across epochs instead of restarting the stream. Only the
+    permutation is computed in Python, once per epoch; gathering and batching stay in the
+    tf.data pipeline, as with Keras' own arrays.
     """
+    import tensorflow as tf
 
-    def __init__(
-        self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, first_epoch: int
-    ) -> None:
-        super().__init__()
-        self.x, self.y, self.batch_size, self.seed = x, y, batch_size, seed
-        self.epoch = first_epoch
-        self.order = epoch_order(len(x), seed, first_epoch)
+    samples = len(x)
+    features, targets = tf.constant(x), tf.constant(y)
 
-    def __len__(self) -> int:
-        return math.ceil(len(self.x) / self.batch_size)
+    def order(epoch: tf.Tensor) -> tf.data.Dataset:
+        indices = tf.numpy_function(
+            lambda e: epoch_order(samples, seed, int(e)), [epoch], tf.int64, stateful=False
+        )
+        indices.set_shape([samples])
+        return tf.data.Dataset.from_tensor_slices(indices).batch(batch_size)
 
-    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        return self.x[rows], self.y[rows]
-
-    def on_epoch_begin(self) -> None:
-        self.order = epoch_order(len(self.x), self.seed, self.epoch)
-
-    def on_epoch_end(self) -> None:
-        self.epoch += 1
+    return (
+        tf.data.Dataset.range(first_epoch, epochs)
+        .flat_map(order)
+        .map(
+            lambda rows: (tf.gather(features, rows), tf.gather(targets, rows)),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+        .prefetch(tf.data.AUTOTUNE)
+    )
