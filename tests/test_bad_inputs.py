@@ -304,6 +304,25 @@ CLI_CASES: dict[str, tuple[list[str], str]] = {
     "evaluate a missing run": (["evaluate", "{tmp}/none", "--data", "digits"], r"none: run folder"),
     "explain a missing run": (["explain", "{tmp}/none", "test:0"], r"none: run folder does not"),
     "report a missing run": (["report", "{tmp}/none"], r"none: run folder does not exist"),
+    "model --classes 0": (["model", "mlp", "--classes", "0"], r"--classes: 0 is out of range"),
+    "model --classes -3": (["model", "mlp", "--classes", "-3"], r"--classes: -3 is out of range"),
+    "model --input-shape 0": (
+        ["model", "mlp", "--input-shape", "28,0,1"],
+        r"--input-shape: 0 is out of range",
+    ),
+    "model --input-shape negative": (
+        ["model", "mlp", "--input-shape", "-28,28,1"],
+        r"--input-shape: -28 is out of range",
+    ),
+    "model --input-shape huge": (
+        ["model", "mlp", "--input-shape", "100000,100000,3"],
+        r"--input-shape: 100000 is out of range; give a whole number from 1 to 8192",
+    ),
+    "model --input-shape text": (
+        ["model", "mlp", "--input-shape", "a,b"],
+        r"--input-shape: 'a,b' is not like 28,28,1",
+    ),
+    "model --rankdir": (["model", "mlp", "--rankdir", "XY"], r"--rankdir: 'XY' is not TB or LR"),
     "gallery list: no gallery": (["gallery", "list", "--db", "{tmp}/g.db"], r"g\.db: no gallery"),
     "gallery list: empty file": (
         ["gallery", "list", "--db", "{tmp}/tiny.yaml"],

@@ -170,15 +170,20 @@ def model_command(
 ) -> None:
     """The layer table with filter size / stride and the hand formulas, plus drawings."""
     from dlworkflow.errors import BadInput
+    from dlworkflow.ranges import whole_number
 
     if rankdir not in ("TB", "LR"):
         raise BadInput(f"--rankdir: '{rankdir}' is not TB or LR")
+    if classes is not None:
+        whole_number(classes, "--classes", 1, 100_000)
     shape = None
     if input_shape:
         try:
             shape = tuple(int(v) for v in input_shape.split(","))
         except ValueError:
             raise BadInput(f"--input-shape: '{input_shape}' is not like 28,28,1") from None
+        for size in shape:
+            whole_number(size, "--input-shape", 1, 8192)  # sides and channels
     with backend():
         from dlworkflow.models.picture import save_drawings
         from dlworkflow.models.resolve import resolve_model
