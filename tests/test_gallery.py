@@ -196,7 +196,7 @@ def test_images_refused_in_one_line(tmp_path: Path):
     assert load_image(tmp_path / "big.png").shape == (300, 400, 3)
     with pytest.raises(BadInput, match=r"400x300 = 120,000 pixels is over the cap of 100,000"):
         load_image(tmp_path / "big.png", max_pixels=100_000)
-    with pytest.raises(BadInput, match="broken.jpg: not a readable image"):
+    with pytest.raises(BadInput, match="cannot read image .*broken.jpg"):
         load_image(tmp_path / "broken.jpg")
     with pytest.raises(BadInput, match="missing.png: image file does not exist"):
         load_image(tmp_path / "missing.png")

@@ -4,9 +4,9 @@ bad input refused before any work, and both methods end to end on tiny images.""
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
-import joblib
 import keras
 import numpy as np
 import pytest
@@ -19,6 +19,7 @@ from dlworkflow.interpret import explain_run
 from dlworkflow.transfer.advice import four_way_advice
 from dlworkflow.transfer.backbone import _mode, preprocess_layer
 from dlworkflow.transfer.finetune import unfreeze_targets
+from dlworkflow.transfer.head_store import load_knn_head
 from dlworkflow.transfer.heads import grid_search, head_scores, keras_head
 from dlworkflow.transfer.spec import FeatureSpec
 
@@ -206,18 +207,53 @@ def test_evaluate_replays_a_knn_head_that_lives_outside_the_model(
     data = {"source": f"folder:{image_folder}", "options": {"image_size": 16}}
     result = evaluate_run(run.folder, data)
     features = keras.models.load_model(run.folder / "model.keras")
-    pipeline = joblib.load(run.folder / "head.joblib")
+    assert not list(run.folder.glob("*.joblib"))
+    scores = load_knn_head(run.folder / "head.npz")
     dataset = run.dataset
     everything = np.concatenate([split.x for split in dataset.splits().values()])
     labels = np.concatenate([split.y for split in dataset.splits().values()])
     x = dataset.preprocessing.apply(everything)
-    expected = pipeline.predict(features.predict(x, verbose=0))
+    expected = scores(features.predict(x, verbose=0)).argmax(axis=1)
     evaluation = result["evaluation"]
     assert result["samples"] == 18
     assert evaluation["accuracy"] == pytest.approx(np.mean(expected == labels))
     with pytest.raises(BadInput, match="k-NN head is not part of model.keras"):
         explain_run(run.folder, ["test:0"], ["saliency"])
     assert not (run.folder / "explanations").exists()
+
+
+class _Payload:
+    """Unpickling this creates ``marker``: proof that a load ran code."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+@pytest.mark.parametrize("attack", ["joblib_only", "pickle_in_npz", "not_a_zip"])
+def test_a_crafted_knn_run_folder_runs_nothing(
+    tmp_path: Path, image_folder: Path, backbone: Path, attack: str
+):
+    """A run folder whose head is a pickle (joblib's format, or an object array inside
+    head.npz) is refused with exit-2 BadInput naming head.npz; the payload never runs."""
+    features = {"head": "knn", "cv": 2, "grid": {"n_neighbors": [1]}}
+    run = dlworkflow.run(_config(image_folder, backbone, features=features), tmp_path / "runs")
+    marker = tmp_path / "pwned"
+    head = run.folder / "head.npz"
+    head.unlink()
+    if attack == "joblib_only":
+        (run.folder / "head.joblib").write_bytes(pickle.dumps(_Payload(marker)))
+    elif attack == "pickle_in_npz":
+        np.savez(head, points=np.array([_Payload(marker)], dtype=object))
+    else:
+        head.write_bytes(pickle.dumps(_Payload(marker)))
+    data = {"source": f"folder:{image_folder}", "options": {"image_size": 16}}
+    with pytest.raises(BadInput, match=r"head\.npz"):
+        evaluate_run(run.folder, data)
+    assert not marker.exists()
+    assert not (run.folder / "evaluations").exists()
 
 
 def test_fine_tune_two_stages(tmp_path: Path, image_folder: Path, backbone: Path):

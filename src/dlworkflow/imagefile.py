@@ -1,13 +1,16 @@
 """Opening an image file, the one way every step does it: capped, upright, loaded.
 
-Phones store a photo as the sensor saw it and write how to turn it in an EXIF tag, so
-a portrait selfie read without the tag is a face on its side (dlib then finds none).
-``ImageOps.exif_transpose`` applies the tag. The pixel cap is checked from the header
-before anything is decoded, so a huge or decompression-bomb file costs nothing.
+Images may come from someone else, so the pixel count is checked from the header before
+anything is decoded (a huge or decompression-bomb file costs nothing) and every failure,
+Pillow's own bomb check included, is one BadInput line naming the file. Phones store a
+photo as the sensor saw it and write how to turn it in an EXIF tag, so a portrait selfie
+read without the tag is a face on its side (dlib then finds none):
+``ImageOps.exif_transpose`` applies the tag.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -17,24 +20,43 @@ from dlworkflow.errors import BadInput
 MAX_PIXELS = 24_000_000  # a 24-megapixel photo; larger ones are refused, not resized
 
 
-def open_image(path: str | Path, max_pixels: int = MAX_PIXELS, context: str = "") -> Image.Image:
+def check_max_pixels(value: object, key: str) -> int:
+    """A pixel cap from a config key or option: a positive whole number."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise BadInput(f"{key}: {value!r} is not a positive number of pixels (e.g. {MAX_PIXELS})")
+    return value
+
+
+def open_image(path: str | Path, max_pixels: int = MAX_PIXELS, key: str = "") -> Image.Image:
     """The image at ``path`` turned upright by its EXIF orientation, fully read.
 
-    ``context`` starts every error line (e.g. ``"data.source: cannot read image "``).
+    ``key`` (e.g. ``data.source``) starts every error line.
     """
     path = Path(path)
+    prefix = f"{key}: " if key else ""
     if not path.is_file():
-        raise BadInput(f"{context}{path}: image file does not exist")
+        raise BadInput(f"{prefix}{path}: image file does not exist")
     try:
-        with Image.open(path) as image:
-            width, height = image.size
-            if width * height > max_pixels:
-                raise BadInput(
-                    f"{context}{path}: {width}x{height} = {width * height:,} pixels is over "
-                    f"the cap of {max_pixels:,}; downscale it or raise --max-pixels"
-                )
-            upright = ImageOps.exif_transpose(image)  # a loaded copy, turned when tagged
-            upright.load()
-            return upright
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as error:
-        raise BadInput(f"{context}{path}: not a readable image ({error})") from None
+        with warnings.catch_warnings():
+            # Pillow warns above its own limit; our cap decides, so the warning is an error
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height <= max_pixels:
+                    upright = ImageOps.exif_transpose(image)  # a loaded copy, turned if tagged
+                    upright.load()
+                    return upright
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as error:
+        reason = str(error).splitlines()[0].replace(f"'{path}'", "").strip() or type(error).__name__
+        raise BadInput(f"{prefix}cannot read image {path} ({reason})") from None
+    raise BadInput(
+        f"{prefix}image {path}: {width}x{height} = {width * height:,} pixels is over the cap "
+        f"of {max_pixels:,}; downscale it or raise the cap (max_pixels)"
+    )

@@ -40,7 +40,7 @@ PREDICTIONS = "predictions.npz"  # y_true, y_prob of the evaluation split
 INTERPRETATION = "interpretation.json"
 TRANSFER = "transfer.json"  # backbone, cache, head, stages of transfer runs
 SCRATCH = "scratch.json"  # a from-scratch lesson's tables (its report reads them)
-HEAD = "head.joblib"  # a transfer run's scikit-learn head (k-NN: not a Keras layer)
+HEAD = "head.npz"  # a transfer run's k-NN head as plain arrays (not a Keras layer)
 REPORT = "report.html"
 FIGURES = "figures"
 EVALUATIONS = "evaluations"  # evaluations/<data>/{metrics.json, figures/}
@@ -70,8 +70,7 @@ def choose_folder(
     ``config_file`` is this config (rerunning a killed command continues it); else
     ``<name>-2``, ``-3``….
     """
-    if runs_dir.exists() and not runs_dir.is_dir():
-        raise BadInput(f"{runs_dir}: --runs-dir is a file, not a directory")
+    check_runs_dir(runs_dir)
     index = 1
     while True:
         folder = runs_dir / (name if index == 1 else f"{name}-{index}")
@@ -82,6 +81,15 @@ def choose_folder(
         if unfinished and saved.is_file() and saved.read_text(encoding="utf-8") == config_yaml:
             return folder, True
         index += 1
+
+
+def check_runs_dir(runs_dir: Path) -> None:
+    """Refuse a runs directory that is a file, or lies under one, before any work."""
+    for path in (runs_dir, *runs_dir.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise BadInput(f"--runs-dir: {path} is not a directory")
+            return
 
 
 @contextlib.contextmanager
@@ -156,7 +164,7 @@ class RunRecord:
 
     @property
     def head_in_model(self) -> bool:
-        """False for a transfer run whose head (k-NN) lives in ``head.json``, outside
+        """False for a transfer run whose head (k-NN) lives in ``head.npz``, outside
         ``model.keras``: the model then ends in features, not class scores."""
         return self.transfer.get("head", {}).get("in_model", True)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sys
 
+from rich.markup import escape
+
 from dlworkflow.cli import (  # noqa: F401  (each module registers its commands)
     compare,
     explain,
@@ -28,12 +30,12 @@ def main() -> None:
     except BadInput as error:
         if settings["debug"]:
             raise
-        console.print(f"[red]error:[/red] {error}", soft_wrap=True, highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True, highlight=False)
         sys.exit(2)
     except WorkFailed as error:
         if settings["debug"]:
             raise
-        console.print(f"[red]failed:[/red] {error}", soft_wrap=True, highlight=False)
+        console.print(f"[red]failed:[/red] {escape(str(error))}", soft_wrap=True, highlight=False)
         sys.exit(1)
     except Exception as error:
         # Typer's own click: usage errors carry exit_code 2 and show(); Exit carries the code.
@@ -47,6 +49,8 @@ def main() -> None:
         if settings["debug"]:
             raise
         console.print(
-            f"[red]failed:[/red] {type(error).__name__}: {error}", soft_wrap=True, highlight=False
+            f"[red]failed:[/red] {type(error).__name__}: {escape(str(error))}",
+            soft_wrap=True,
+            highlight=False,
         )
         sys.exit(1)

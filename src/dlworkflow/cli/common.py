@@ -9,14 +9,17 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Carry a Keras model through the deep-learning workflow, step by step.",
 )
-console = Console(stderr=True)
-out = Console(width=None if sys.stdout.isatty() else 160)  # wide tables stay whole in files
+# no emoji codes: user strings such as "test:-1:" print as typed (markup is escaped where
+# user strings are printed, see SECURITY.md)
+console = Console(stderr=True, emoji=False)
+out = Console(width=None if sys.stdout.isatty() else 160, emoji=False)  # wide tables stay whole
 settings = {"debug": False}
 
 
@@ -30,7 +33,7 @@ def _options(
 
 
 def warn(message: str) -> None:
-    console.print(f"[yellow]warning:[/yellow] {message}", soft_wrap=True, highlight=False)
+    console.print(f"[yellow]warning:[/yellow] {escape(message)}", soft_wrap=True, highlight=False)
 
 
 def parse_options(items: list[str] | None) -> dict:

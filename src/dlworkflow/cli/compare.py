@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from dlworkflow.cli.common import app, out, warn
@@ -35,8 +36,8 @@ def compare_command(
     page = write_compare_page(
         comparison, out_dir or default_out_dir(comparison, paths, Path("runs"))
     )
-    out.print(f"best: {comparison.rule}")
-    out.print(f"page: {page}")
+    out.print(f"best: {escape(comparison.rule)}")
+    out.print(f"page: {escape(str(page))}")
 
 
 def summary_table(comparison: Comparison) -> Table:
@@ -50,7 +51,9 @@ def summary_table(comparison: Comparison) -> Table:
     columns = [
         c for c in comparison.columns if c.startswith(("val_", "test_")) or c == "best_epoch"
     ]
-    title = f"{comparison.dataset}: {len(comparison.rows)} runs on the {comparison.split} split"
+    title = escape(
+        f"{comparison.dataset}: {len(comparison.rows)} runs on the {comparison.split} split"
+    )
     table = Table(title=title)
     table.add_column("variant" if comparison.repeated else "run")
     if comparison.repeated:
@@ -63,17 +66,17 @@ def summary_table(comparison: Comparison) -> Table:
         table.add_column("vs best")
         for index, variant in enumerate(comparison.variants):
             table.add_row(
-                ("★ " if index == comparison.best_variant else "") + variant.label,
+                escape(("★ " if index == comparison.best_variant else "") + variant.label),
                 str(len(variant.runs)),
-                *(config_text(variant.values[key]) for key in keys),
+                *(escape(config_text(variant.values[key])) for key in keys),
                 *(spread(variant.stats[column], column) for column in columns),
-                variant.verdict,
+                escape(variant.verdict),
             )
         return table
     for index, row in enumerate(comparison.rows):
         table.add_row(
-            ("★ " if index == comparison.best_run else "") + row.name,
-            *(config_text(row.config.get(key)) for key in keys),
+            escape(("★ " if index == comparison.best_run else "") + row.name),
+            *(escape(config_text(row.config.get(key))) for key in keys),
             *(spread(Summary(row.numbers[column], None, 1), column) for column in columns),
         )
     return table

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from dlworkflow.cli.common import app, backend, out
 
@@ -32,10 +33,15 @@ def explain_command(
     patch: Annotated[int | None, typer.Option(help="Occlusion patch side in pixels.")] = None,
     stride: Annotated[int | None, typer.Option(help="Occlusion stride in pixels.")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Default RUN/explanations.")] = None,
+    max_pixels: Annotated[
+        int, typer.Option("--max-pixels", help="Refuse image files with more pixels.")
+    ] = 24_000_000,
 ) -> None:
     """Explain a run's predictions on images: figures and one HTML page."""
     with backend():
         from dlworkflow.interpret.explain import explain_run
 
-        page = explain_run(run_folder, images, method, target, layer, patch, stride, out_dir)
-    out.print(f"explanation: {page}")
+        page = explain_run(
+            run_folder, images, method, target, layer, patch, stride, out_dir, max_pixels
+        )
+    out.print(f"explanation: {escape(str(page))}")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from dlworkflow.cli.common import app, backend, out
@@ -73,7 +74,8 @@ def init_command(
         db, chosen.name, chosen.spec(), chosen.dim, chosen.default_threshold, template, index, far
     )  # type: ignore[arg-type]
     gallery.close()
-    out.print(f"gallery: {db} ({chosen.name}, {chosen.dim}-d, template {template}, index {index})")
+    settings = f"{chosen.name}, {chosen.dim}-d, template {template}, index {index}"
+    out.print(f"gallery: {escape(str(db))} ({escape(settings)})")
 
 
 @gallery_app.command("enroll")
@@ -94,7 +96,7 @@ def enroll_command(
         embedder = _embedder(gallery, detector, upsample, cropped)
         count = enroll_files(gallery, embedder, name, files, every, max_pixels)
         calibration = gallery.calibration
-    out.print(f"{name}: {count} samples; threshold {calibration.note}")
+    out.print(f"{escape(name)}: {count} samples; threshold {escape(calibration.note)}")
 
 
 @gallery_app.command("identify")
@@ -120,17 +122,17 @@ def identify_command(
         table.add_column(column)
     for s in sightings:
         table.add_row(
-            s.source,
+            escape(s.source),
             ",".join(map(str, s.box)),
-            s.decision.name or "unknown",
+            escape(s.decision.name or "unknown"),
             f"{s.decision.distance:.4f}",
-            "  ".join(f"{m.name} {m.distance:.3f}" for m in s.decision.candidates),
+            escape("  ".join(f"{m.name} {m.distance:.3f}" for m in s.decision.candidates)),
         )
     out.print(table)
     seen = {s.source for s in sightings}
     for path in files:
         if str(path) not in seen:
-            out.print(f"{path}: no face")
+            out.print(f"{escape(str(path))}: no face")
 
 
 @gallery_app.command("verify")
@@ -159,7 +161,7 @@ def remove_command(name: str, db: Database = DEFAULT_DB) -> None:
     with _open(db) as gallery:
         count = gallery.remove(name)
         note = gallery.calibration.note
-    out.print(f"removed {name} ({count} samples); threshold {note}")
+    out.print(f"removed {escape(name)} ({count} samples); threshold {escape(note)}")
 
 
 @gallery_app.command("rename")
@@ -167,7 +169,7 @@ def rename_command(old: str, new: str, db: Database = DEFAULT_DB) -> None:
     """Rename an identity."""
     with _open(db) as gallery:
         gallery.rename(old, new)
-    out.print(f"renamed {old} to {new}")
+    out.print(f"renamed {escape(old)} to {escape(new)}")
 
 
 @gallery_app.command("list")
@@ -177,20 +179,20 @@ def list_command(db: Database = DEFAULT_DB) -> None:
 
     with _open(db) as gallery:
         rows, calibration, index = gallery.identities(), gallery.calibration, gallery.sync()
-        title = f"{gallery.path}: {gallery.embedder_name}, template {gallery.template}"
+        title = escape(f"{gallery.path}: {gallery.embedder_name}, template {gallery.template}")
     table = Table(title=title)
     for column in ("identity", "samples", "enrolled", "updated"):
         table.add_column(column)
     for row in rows:
         table.add_row(
-            row["name"],
+            escape(row["name"]),
             str(row["samples"]),
             datetime.fromtimestamp(row["created"]).isoformat(" ", "seconds"),
             datetime.fromtimestamp(row["updated"]).isoformat(" ", "seconds"),
         )
     out.print(table)
     out.print(f"index: {index.kind}, {index.size} vectors")
-    out.print(f"threshold ({calibration.method}): {calibration.note}")
+    out.print(f"threshold ({calibration.method}): {escape(calibration.note)}")
 
 
 @gallery_app.command("calibrate")
@@ -201,7 +203,7 @@ def calibrate_command(
     """Recompute the threshold from the gallery (optionally at a new target FAR)."""
     with _open(db) as gallery:
         calibration = gallery.recalibrate(far)
-    out.print(f"threshold ({calibration.method}): {calibration.note}")
+    out.print(f"threshold ({calibration.method}): {escape(calibration.note)}")
 
 
 @gallery_app.command("evaluate")
@@ -229,7 +231,7 @@ def evaluate_command(
         dataset, out_dir, DlibFaces(detector, upsample, cropped), known, enroll, seed,
         identities, per_identity, template, far,  # type: ignore[arg-type]
     )  # fmt: skip
-    table = Table(title=f"{dataset}: open-set evaluation")
+    table = Table(title=escape(f"{dataset}: open-set evaluation"))
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_row("closed-set rank-1", f"{metrics['closed_set_rank1']:.2%}")
@@ -244,8 +246,8 @@ def evaluate_command(
         )
     table.add_row("detection failures", str(len(metrics["detection"]["failures"])))
     out.print(table)
-    out.print(f"calibration: {metrics['calibration']['note']}")
-    out.print(f"report: {out_dir / 'report.html'}")
+    out.print(f"calibration: {escape(metrics['calibration']['note'])}")
+    out.print(f"report: {escape(str(out_dir / 'report.html'))}")
 
 
 @gallery_app.command("attendance")
@@ -265,7 +267,7 @@ def attendance_command(
     for column in COLUMNS:
         table.add_column(column)
     for row in rows:
-        table.add_row(*(str(row[c]) for c in COLUMNS))
+        table.add_row(*(escape(str(row[c])) for c in COLUMNS))
     out.print(table)
     if csv_path:
-        out.print(f"csv: {write_text(csv_path, to_csv(rows))}")
+        out.print(f"csv: {escape(str(write_text(csv_path, to_csv(rows))))}")

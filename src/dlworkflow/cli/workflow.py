@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from dlworkflow.cli.common import app, backend, console, out, parse_options, warn
@@ -31,7 +32,10 @@ def run_command(
     """Run the whole workflow into runs/<name>/, or every run of a sweep (rerun to resume)."""
     with backend():
         from dlworkflow.experiments import TrackingOptions, plan_sweep, run, run_sweep
+        from dlworkflow.experiments.sweep_runner import MAX_JOBS
+        from dlworkflow.ranges import whole_number
 
+        whole_number(jobs, "--jobs", 1, MAX_JOBS)  # also for a single run: a typo is refused
         tracking = TrackingOptions(mlflow=mlflow, tensorboard=tensorboard)
         plan = plan_sweep(config) if config is not None else None
         if plan is not None:
@@ -39,42 +43,42 @@ def run_command(
             _print_sweep(result)
             return
         result = run(config, runs_dir=runs_dir, console=console, tracking=tracking)
-    table = Table(title=f"{result.config.name}: {result.metrics['split']} metrics")
+    table = Table(title=escape(f"{result.config.name}: {result.metrics['split']} metrics"))
     table.add_column("metric")
     table.add_column("value", justify="right")
     for name, value in result.metrics.items():
         if name != "evaluation":
-            table.add_row(name, f"{value:.4f}" if isinstance(value, float) else str(value))
+            table.add_row(name, f"{value:.4f}" if isinstance(value, float) else escape(str(value)))
     out.print(table)
     report_text = result.metrics["evaluation"].get("report_text")
     if report_text:
-        out.print(report_text, highlight=False)
-    out.print(f"run folder: {result.folder}")
-    out.print(f"report: {result.folder / 'report.html'}")
+        out.print(escape(report_text), highlight=False)
+    out.print(f"run folder: {escape(str(result.folder))}")
+    out.print(f"report: {escape(str(result.folder / 'report.html'))}")
 
 
 def _print_sweep(result) -> None:
     from dlworkflow.errors import WorkFailed
 
-    table = Table(title=f"sweep {result.folder.name}")
+    table = Table(title=escape(f"sweep {result.folder.name}"))
     for column in ("run", "status", "split", "accuracy", "loss", "epochs", "seconds"):
         table.add_column(column, justify="left" if column in ("run", "status") else "right")
     for outcome in result.outcomes:
         metrics = outcome.metrics or {}
         table.add_row(
-            outcome.name,
+            escape(outcome.name),
             outcome.status,
             *(
                 f"{metrics[key]:.4f}"
                 if isinstance(metrics.get(key), float)
-                else str(metrics.get(key, ""))
+                else escape(str(metrics.get(key, "")))
                 for key in ("split", "accuracy", "loss", "epochs_run", "train_seconds")
             ),
         )
     out.print(table)
-    out.print(f"sweep folder: {result.folder}")
+    out.print(f"sweep folder: {escape(str(result.folder))}")
     if result.comparison_page:
-        out.print(f"comparison: {result.comparison_page}")
+        out.print(f"comparison: {escape(str(result.comparison_page))}")
     if result.failed:
         names = ", ".join(outcome.name for outcome in result.failed)
         raise WorkFailed(f"{len(result.failed)} of {len(result.outcomes)} runs failed: {names}")
@@ -89,7 +93,7 @@ def report_command(
         from dlworkflow.report import build_report
 
         path = build_report(run_folder)
-    out.print(f"report: {path}")
+    out.print(f"report: {escape(str(path))}")
 
 
 @app.command("lr-find")
@@ -107,9 +111,12 @@ def lr_find_command(
 ) -> None:
     """LR range test: loss against an exponentially growing learning rate, and suggestions."""
     from dlworkflow.errors import BadInput
+    from dlworkflow.ranges import whole_number
 
     if not 0 < start < end:
         raise BadInput(f"--start/--end: need 0 < start < end, got {start:g} and {end:g}")
+    if steps is not None:
+        whole_number(steps, "--steps", 1)
     with backend():
         from dlworkflow.config import load_config
         from dlworkflow.experiments import prepare
@@ -139,7 +146,9 @@ def lr_find_command(
     if result.diverged:
         passes += "; stopped when the loss diverged"
     table = Table(
-        title=f"{settings.name}: LR range test, {len(result.lrs)} steps (per {result.unit}){passes}"
+        title=escape(
+            f"{settings.name}: LR range test, {len(result.lrs)} steps (per {result.unit}){passes}"
+        )
     )
     table.add_column("rule")
     table.add_column("learning rate", justify="right")
@@ -153,7 +162,7 @@ def lr_find_command(
             "no recommendation: the loss neither fell by 10 % nor climbed 5 % above its low; "
             "keep compile.optimizer.lr"
         )
-    out.print(f"figure: {path}")
+    out.print(f"figure: {escape(str(path))}")
 
 
 @app.command("model")
@@ -171,15 +180,20 @@ def model_command(
 ) -> None:
     """The layer table with filter size / stride and the hand formulas, plus drawings."""
     from dlworkflow.errors import BadInput
+    from dlworkflow.ranges import whole_number
 
     if rankdir not in ("TB", "LR"):
         raise BadInput(f"--rankdir: '{rankdir}' is not TB or LR")
+    if classes is not None:
+        whole_number(classes, "--classes", 1, 100_000)
     shape = None
     if input_shape:
         try:
             shape = tuple(int(v) for v in input_shape.split(","))
         except ValueError:
             raise BadInput(f"--input-shape: '{input_shape}' is not like 28,28,1") from None
+        for size in shape:
+            whole_number(size, "--input-shape", 1, 8192)  # sides and channels
     with backend():
         from dlworkflow.experiments.resolve import resolve_model
         from dlworkflow.models.picture import save_drawings
@@ -191,13 +205,13 @@ def model_command(
         out.print(rich_table(rows, totals, title=model.name))
         out.print(formula_table(rows))
         if csv_path:
-            out.print(f"table: {write_csv(rows, csv_path)}")
+            out.print(f"table: {escape(str(write_csv(rows, csv_path)))}")
         if json_path:
-            out.print(f"table: {write_json(rows, totals, json_path)}")
+            out.print(f"table: {escape(str(write_json(rows, totals, json_path)))}")
         folder = out_dir or Path("runs") / f"model-{model.name}"
         written, warning = save_drawings(model, folder, rankdir, expand)
     for path in written:
-        out.print(f"drawing: {path}")
+        out.print(f"drawing: {escape(str(path))}")
     if warning:
         warn(warning)
 
@@ -219,8 +233,9 @@ def evaluate_command(
 
         result = evaluate_run(run_folder, spec)
     evaluation = result["evaluation"]
-    out.print(evaluation.get("report_text") or evaluation, highlight=False)
-    out.print(f"report: {run_folder / 'report.html'}")
+    report = evaluation.get("report_text")
+    out.print(escape(report) if report else evaluation, highlight=False)
+    out.print(f"report: {escape(str(run_folder / 'report.html'))}")
 
 
 @app.command("data")
@@ -241,7 +256,7 @@ def data_command(
 
     dataset = load_dataset({"source": source, "options": parse_options(option), "limit": limit})
     summary = survey(dataset)
-    table = Table(title=f"{dataset.name} ({dataset.task}, {dataset.kind})")
+    table = Table(title=escape(f"{dataset.name} ({dataset.task}, {dataset.kind})"))
     for column in ("split", "size", "x shape", "dtype", "min", "max", "mean", "std"):
         table.add_column(column, justify="right" if column != "split" else "left")
     for name, entry in summary["splits"].items():
@@ -263,10 +278,10 @@ def data_command(
             counts.add_column(name, justify="right")
         for index, class_name in enumerate(dataset.class_names):
             counts.add_row(
-                class_name,
+                escape(str(class_name)),
                 *(str(entry["class_counts"][index]) for entry in summary["splits"].values()),
             )
         out.print(counts)
     folder = out_dir or Path("runs") / f"data-{dataset.name}"
     for path in survey_figures(dataset, folder):
-        out.print(f"figure: {path}")
+        out.print(f"figure: {escape(str(path))}")

@@ -20,8 +20,13 @@ import numpy as np
 
 from dlworkflow.data.dataset import Kind, Task
 from dlworkflow.errors import BadInput, WorkFailed
+from dlworkflow.imagefile import MAX_PIXELS, check_max_pixels, open_image
+from dlworkflow.ranges import whole_number
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff", ".webp"}
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # CSV values are trained as float32
+MAX_CSV_FIELD = 1_000  # characters in one CSV field; numbers and class names are shorter
+MAX_CSV_CLASSES = 10_000  # the largest data.options.max_classes
 
 
 @dataclass
@@ -336,13 +341,17 @@ def _with_channel_axis(x: np.ndarray) -> np.ndarray:
 
 
 def load_image_folder(
-    root: Path, image_size: int | list[int] = 64, color_mode: str = "rgb"
+    root: Path,
+    image_size: int | list[int] = 64,
+    color_mode: str = "rgb",
+    max_pixels: int = MAX_PIXELS,
 ) -> RawData:
-    """The course's ``dataset/<class>/*.jpg`` layout; every image resized (stretched)."""
+    """The course's ``dataset/<class>/*.jpg`` layout; every image resized (stretched).
+
+    ``max_pixels`` caps each file's size (checked from its header, before decoding)."""
     from PIL import Image
 
-    from dlworkflow.imagefile import open_image
-
+    check_max_pixels(max_pixels, "data.options.max_pixels")
     if color_mode not in ("rgb", "grayscale"):
         raise BadInput(f"data.options.color_mode: '{color_mode}' is not rgb or grayscale")
     height, width = _image_size(image_size)
@@ -365,7 +374,7 @@ def load_image_folder(
                 f"({', '.join(sorted(IMAGE_SUFFIXES))})"
             )
         for file in files:
-            image = open_image(file, context="data.source: cannot read image ")
+            image = open_image(file, max_pixels, "data.source")
             image = image.convert("RGB" if color_mode == "rgb" else "L")
             image = image.resize((width, height), Image.Resampling.BILINEAR)
             images.append(np.asarray(image, dtype=np.uint8))
@@ -390,7 +399,7 @@ def _image_size(size: int | list[int]) -> tuple[int, int]:
     return pair[0], pair[1]
 
 
-_FOLDER_OPTIONS = {"image_size", "color_mode"}
+_FOLDER_OPTIONS = {"image_size", "color_mode", "max_pixels"}
 
 
 # --- a CSV file with a named target column -------------------------------------------
@@ -413,14 +422,21 @@ def load_csv(
         raise BadInput(f"data.source: CSV file {path} does not exist")
     if task not in ("auto", "classification", "regression"):
         raise BadInput(f"data.options.task: '{task}' is not auto, classification or regression")
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle, delimiter=delimiter))
-    except UnicodeDecodeError as error:
-        raise BadInput(f"data.source: {path} is not UTF-8 text: {error}") from error
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\r\n"':
+        raise BadInput(
+            f"data.options.delimiter: {delimiter!r} is not one character (e.g. ',' or ';')"
+        )
+    whole_number(max_classes, "data.options.max_classes", 2, MAX_CSV_CLASSES)
+    rows = _csv_rows(path, delimiter)
     if len(rows) < 2:
         raise BadInput(f"data.source: {path} has no data rows under its header")
     header = [name.strip() for name in rows[0]]
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise BadInput(
+            f"data.source: {path.name} has the column name(s) {', '.join(map(repr, repeated))} "
+            "more than once in its header; give each column its own name"
+        )
     if target is None:
         raise BadInput(
             f"data.options.target: required for CSV {path.name}; one of its columns: "
@@ -443,7 +459,13 @@ def load_csv(
             )
         for column, index in enumerate(features):
             x[row_number - 2, column] = _number(row[index], path, header[index], row_number)
-        targets.append(row[target_index].strip())
+        cell = row[target_index].strip()
+        if not cell:
+            raise BadInput(
+                f"data.source: {path.name} row {row_number}: the target '{target}' is blank; "
+                "fill it in or drop the row"
+            )
+        targets.append(cell)
     feature_names = [header[i] for i in features]
     return _csv_targets(path, x, targets, target, task, max_classes, feature_names)
 
@@ -459,7 +481,32 @@ def _number(text: str, path: Path, column: str, row: int) -> float:
         raise BadInput(
             f"data.source: {path.name} column '{column}' row {row}: {text} is not finite"
         )
+    if abs(value) > FLOAT32_MAX:
+        raise BadInput(
+            f"data.source: {path.name} column '{column}' row {row}: {text} is beyond float32 "
+            f"(±{FLOAT32_MAX:.3g}); rescale the column"
+        )
     return value
+
+
+def _csv_rows(path: Path, delimiter: str) -> list[list[str]]:
+    """Every row, refusing a field longer than :data:`MAX_CSV_FIELD` characters by line
+    (the csv module's own, larger limit included)."""
+    too_long = f"has a field over {MAX_CSV_FIELD:,} characters; numbers and class names are shorter"
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            rows = []
+            for row in reader:
+                if any(len(field) > MAX_CSV_FIELD for field in row):
+                    raise BadInput(f"data.source: {path.name} line {reader.line_num} {too_long}")
+                rows.append(row)
+            return rows
+    except UnicodeDecodeError as error:
+        raise BadInput(f"data.source: {path} is not UTF-8 text: {error}") from error
+    except csv.Error as error:
+        reason = too_long if "field limit" in str(error) else f"is not valid CSV ({error})"
+        raise BadInput(f"data.source: {path.name} line {reader.line_num} {reason}") from None
 
 
 def _csv_targets(
@@ -485,7 +532,7 @@ def _csv_targets(
             bad = next(i for i, t in enumerate(targets) if _all_numbers([t]) is None)
             raise BadInput(
                 f"data.source: {path.name} column '{target}' row {bad + 2}: "
-                f"'{targets[bad]}' is not a number (regression target)"
+                f"'{targets[bad]}' is not a float32 number (regression target)"
             )
         return RawData(
             path.stem,
@@ -523,7 +570,8 @@ def _all_numbers(values: list[str]) -> np.ndarray | None:
         numbers = np.asarray([float(v) for v in values], np.float64)
     except ValueError:
         return None
-    return numbers if np.all(np.isfinite(numbers)) else None
+    finite = np.all(np.isfinite(numbers)) and np.all(np.abs(numbers) <= FLOAT32_MAX)
+    return numbers if finite else None
 
 
 _CSV_OPTIONS = {"target", "task", "delimiter", "max_classes"}

@@ -20,6 +20,7 @@ from dlworkflow.data.survey import survey_figures
 from dlworkflow.experiments.environment import describe_environment
 from dlworkflow.models.summary import model_table
 from dlworkflow.report import build_report
+from dlworkflow.train.checkpoints import check_resume_state
 
 
 @dataclass
@@ -42,24 +43,28 @@ def open_run_folder(
     console: Console,
     data_record: dict[str, Any] | None = None,
     survey: Callable[[Path], object] | None = None,
+    model: keras.Model | None = None,
 ) -> Iterator[tuple[Path, bool]]:
     """Choose (or resume) ``runs_dir/<name>``, hold its lock, and write what a run knows
     before training: the config, the environment, the data record and its survey
-    (``survey(figures_dir)``; by default the classification/regression survey).
+    (``survey(figures_dir)``; by default the classification/regression survey). A resumed
+    folder's training state is checked first (against ``model`` when given).
 
     Yields ``(folder, resuming)``; the lock is released when the block ends, however.
     """
     config_yaml = config.to_yaml()
     folder, resuming = runfolder.choose_folder(runs_dir, config.name, config_yaml)
+    if resuming:  # a damaged or crafted resume state is refused before anything is written
+        check_resume_state(folder / runfolder.CHECKPOINTS, model)
     with runfolder.folder_lock(folder):
         console.print(f"{'resuming' if resuming else 'run'} [bold]{escape(str(folder))}[/bold]")
         if not resuming:
             write_text(folder / runfolder.CONFIG, config_yaml)
             write_json(folder / runfolder.ENVIRONMENT, describe_environment(config.seed))
+            write_json(folder / runfolder.DATA, data_record or dataset.describe())
             (survey or (lambda figures: survey_figures(dataset, figures)))(
                 folder / runfolder.FIGURES
             )
-        write_json(folder / runfolder.DATA, data_record or dataset.describe())
         yield folder, resuming
 
 

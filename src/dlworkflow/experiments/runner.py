@@ -46,7 +46,8 @@ def run(
     """
     origin = f"{config}: " if isinstance(config, (str, Path)) else ""
     config = load_config(config)
-    console = console or Console(stderr=True)
+    runfolder.check_runs_dir(Path(runs_dir))
+    console = console or Console(stderr=True, emoji=False)
     tracking = tracking or TrackingOptions()
     tracking.check()
     if config.transfer is not None:  # a pretrained backbone: features or fine-tuning
@@ -61,7 +62,9 @@ def run(
         prepared = prepare(config)
     except BadInput as error:
         raise BadInput(f"{origin}{error}") from None  # name the config file, too
-    with open_run_folder(config, prepared.dataset, Path(runs_dir), console) as (folder, resuming):
+    with open_run_folder(
+        config, prepared.dataset, Path(runs_dir), console, model=prepared.model
+    ) as (folder, resuming):
         return _train_and_evaluate(prepared, folder, resuming, console, tracking)
 
 

@@ -31,7 +31,10 @@ from dlworkflow.experiments.preparation import prepare
 from dlworkflow.experiments.runner import run
 from dlworkflow.experiments.sweep import SUMMARY_FILE, SWEEP_FILE, PlannedRun, SweepPlan
 from dlworkflow.experiments.tracking import TrackingOptions
-from dlworkflow.runfolder import CONFIG, FINISHED, choose_folder, folder_lock
+from dlworkflow.ranges import whole_number
+from dlworkflow.runfolder import CONFIG, FINISHED, check_runs_dir, choose_folder, folder_lock
+
+MAX_JOBS = 64  # processes at a time; more would only queue on the CPU or GPU
 
 
 @dataclass
@@ -65,11 +68,11 @@ def run_sweep(
 
     With ``tracking``, every run goes to one MLflow experiment named after the sweep.
     """
-    if jobs < 1:
-        raise BadInput(f"--jobs: must be at least 1, got {jobs}")
+    whole_number(jobs, "--jobs", 1, MAX_JOBS)
+    check_runs_dir(Path(runs_dir))
     tracking = replace(tracking or TrackingOptions(), experiment=plan.name)
     tracking.check()
-    console = console or Console(stderr=True)
+    console = console or Console(stderr=True, emoji=False)
     # Many models in one process make TensorFlow warn about retracing; it is expected here.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     sweep_yaml = yaml.safe_dump(plan.source, sort_keys=False, allow_unicode=True)
@@ -129,7 +132,7 @@ def _compare(folder: Path, outcomes: list[RunOutcome], console: Console) -> Path
     try:
         return write_compare_page(compare_runs([folder]), folder)
     except BadInput as error:
-        console.print(f"[yellow]no comparison page:[/yellow] {error}", soft_wrap=True)
+        console.print(f"[yellow]no comparison page:[/yellow] {escape(str(error))}", soft_wrap=True)
         return None
 
 
@@ -212,9 +215,11 @@ def _die_with_parent() -> None:
 
 def _announce(console: Console, outcome: RunOutcome) -> None:
     if outcome.status == "failed":
-        console.print(f"[red]failed[/red] {outcome.name}: {outcome.message}", soft_wrap=True)
+        console.print(
+            f"[red]failed[/red] {escape(outcome.name)}: {escape(outcome.message)}", soft_wrap=True
+        )
     else:
-        console.print(f"[green]done[/green] {outcome.name}", highlight=False)
+        console.print(f"[green]done[/green] {escape(outcome.name)}", highlight=False)
 
 
 def _summary(plan: SweepPlan, outcomes: list[RunOutcome]) -> dict[str, Any]:

@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import joblib
 import keras
 import numpy as np
 from rich.console import Console
@@ -40,6 +39,7 @@ from dlworkflow.transfer.advice import four_way_advice
 from dlworkflow.transfer.backbone import Backbone, feature_model, load_backbone
 from dlworkflow.transfer.features import cache_key, cached_features
 from dlworkflow.transfer.finetune import fine_tune_model, two_stages, unfreeze_targets
+from dlworkflow.transfer.head_store import save_knn_head
 from dlworkflow.transfer.heads import (
     check_grid,
     grid_search,
@@ -143,7 +143,9 @@ def _features(
     dataset = plan.prepared.dataset
     key = cache_key(plan.backbone.identity, config.transfer.backbone.pooling, dataset)
     found = cached_features(plan.features, dataset, key, folder, runs_dir, spec.batch_size, console)
-    console.print(f"features: cache {found.cache}, {found.splits['train'].shape[1]:,} per image")
+    console.print(
+        f"features: cache {escape(found.cache)}, {found.splits['train'].shape[1]:,} per image"
+    )
     fit_names = [name for name in ("train", "val") if name in found.splits]
     x_fit = np.concatenate([found.splits[name] for name in fit_names])
     y_fit = np.concatenate([getattr(dataset, name).y for name in fit_names])
@@ -153,9 +155,10 @@ def _features(
     pipeline = search.best_estimator_
     split_name, split = evaluation_split(dataset)
     y_prob = head_scores(pipeline, found.splits[split_name])
-    write_with(folder / runfolder.HEAD, lambda tmp: joblib.dump(pipeline, tmp))
     outputs = keras_head(pipeline, plan.features.output)
-    # k-NN has no layer form: model.keras is then the feature extractor, head.joblib the rest
+    # k-NN has no layer form: model.keras is then the feature extractor, head.npz the rest
+    if outputs is None:
+        save_knn_head(pipeline, folder / runfolder.HEAD)
     model = (
         plan.features
         if outputs is None

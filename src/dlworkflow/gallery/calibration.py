@@ -23,13 +23,14 @@ from dlworkflow.gallery.templates import Template, distances_to_templates, pairw
 
 MIN_GENUINE_PAIRS = 10
 IMPOSTORS_PER_FAR = 10  # impostor pairs needed: this many over the target FAR
+DUPLICATE_DISTANCE = 1e-3  # impostor distances below this share of the median are 0
 MAX_CALIBRATION_SAMPLES = 3000  # bounds the O(n²) pair distances; sampled with a fixed seed
 
 
 @dataclass(frozen=True)
 class Calibration:
     threshold: float
-    method: str  # "calibrated" or "default"
+    method: str  # "calibrated", "default", or "kept" (the previous one, with a warning)
     target_far: float
     far: float | None  # estimated on the impostor pairs (None when falling back)
     tar: float | None
@@ -90,7 +91,10 @@ def calibrate(
     default_threshold: float,
     previous: Calibration | None = None,
 ) -> Calibration:
-    """Calibrate on the gallery, or keep ``previous``'s threshold (else the default) saying why."""
+    """Calibrate on the gallery, or keep the threshold in force saying why: ``previous``'s
+    (else ``default_threshold``) when there are too few pairs for the FAR asked, or with a
+    warning when the distances cannot separate anyone, e.g. the same images enrolled under
+    two names (impostor distances of 0) or genuine pairs no closer than impostors."""
     genuine, impostor = genuine_impostor(vectors, labels, template)
     needed = math.ceil(IMPOSTORS_PER_FAR / target_far - 1e-9)
     if len(genuine) < MIN_GENUINE_PAIRS or len(impostor) < needed:
@@ -117,6 +121,28 @@ def calibrate(
         )
     threshold = threshold_at_far(impostor, target_far)
     far, tar = float((impostor < threshold).mean()), float((genuine < threshold).mean())
+    # 0 up to the float32 rounding of the pairwise distances
+    duplicates = int((impostor <= DUPLICATE_DISTANCE * np.median(impostor)).sum())
+    if duplicates or threshold <= 0.0 or tar == 0.0:
+        kept = default_threshold if previous is None else previous.threshold
+        cause = (
+            f"{duplicates} impostor distances are 0 (the same images enrolled under two names?)"
+            if duplicates
+            else "no genuine pair is closer than the impostor pairs allowed"
+        )
+        return Calibration(
+            threshold=kept,
+            method="kept",
+            target_far=target_far,
+            far=None,
+            tar=None,
+            genuine_pairs=len(genuine),
+            impostor_pairs=len(impostor),
+            note=(
+                f"warning: calibration at FAR {target_far:g} failed: {cause}; keeping the "
+                f"threshold {kept:g}"
+            ),
+        )
     return Calibration(
         threshold=threshold,
         method="calibrated",

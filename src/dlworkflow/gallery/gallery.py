@@ -105,6 +105,7 @@ class Gallery:
         path = Path(path)
         if not path.is_file():
             raise BadInput(f"{path}: no gallery there (create one with `dlw gallery init`)")
+        store.check_gallery_file(path)
         gallery = cls(path, store.connect(path))
         gallery.sync()
         return gallery

@@ -16,6 +16,10 @@ from dlworkflow.gallery.embedders import Box, Embedder, Face, make_embedder
 from dlworkflow.gallery.gallery import Decision, Gallery
 from dlworkflow.gallery.images import MAX_PIXELS, is_video, load_image, video_frames
 from dlworkflow.gallery.templates import pairwise
+from dlworkflow.imagefile import check_max_pixels
+from dlworkflow.ranges import whole_number
+
+MAX_TOP_K = 100  # candidates shown per face
 
 
 @dataclass
@@ -41,6 +45,8 @@ def enroll_files(
     max_pixels: int = MAX_PIXELS,
 ) -> int:
     """Enroll ``name`` from images (one face each) and videos (every ``every``-th frame)."""
+    whole_number(every, "--every", 1)
+    check_max_pixels(max_pixels, "--max-pixels")
     vectors, sources, boxes = [], [], []
     for path in paths:
         if is_video(path):
@@ -91,6 +97,8 @@ def identify_files(
     max_pixels: int = MAX_PIXELS,
 ) -> list[Sighting]:
     """Every face in every image, identified; ``log`` records them for attendance."""
+    whole_number(k, "--top-k", 1, MAX_TOP_K)
+    check_max_pixels(max_pixels, "--max-pixels")
     sightings = []
     for path in paths:
         faces = embedder.faces(load_image(path, max_pixels))

@@ -55,6 +55,35 @@ CREATE INDEX IF NOT EXISTS events_time ON events(time);
 """
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_gallery_file(path: Path) -> None:
+    """Refuse, without changing a byte, a file that is not one of our galleries: an
+    empty file, another format, or another application's SQLite database. Checked
+    read-only before :func:`connect` switches the journal mode (which writes)."""
+    with path.open("rb") as handle:
+        header = handle.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER:
+        kind = "an empty file" if not header else "not an SQLite file"
+        raise BadInput(f"{path}: not a gallery database ({kind}); left untouched")
+    try:
+        reader = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        raise BadInput(f"{path}: cannot be opened read-only ({error})") from None
+    try:
+        row = reader.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.DatabaseError:
+        row = None
+    finally:
+        reader.close()
+    if row is None:
+        raise BadInput(
+            f"{path}: an SQLite database but not a gallery (no schema_version in a meta "
+            "table); left untouched"
+        )
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit), WAL, foreign keys on."""
     connection = sqlite3.connect(path, timeout=60.0, isolation_level=None)

@@ -12,6 +12,7 @@ from dlworkflow.atomic import write_json, write_text
 from dlworkflow.data import load_dataset
 from dlworkflow.errors import BadInput
 from dlworkflow.figures import save_figure
+from dlworkflow.imagefile import MAX_PIXELS, check_max_pixels
 from dlworkflow.interpret.classes import probabilities
 from dlworkflow.interpret.features import feature_maps, maximise_filters
 from dlworkflow.interpret.images import image_shape, pick_images, raw_top
@@ -19,6 +20,7 @@ from dlworkflow.interpret.methods import attribution_maps, choose
 from dlworkflow.interpret.plots import channel_grid_figure, filter_grid_figure, heatmap_figure
 from dlworkflow.interpret.probe import conv_layer_names
 from dlworkflow.pages import inline_figure, render
+from dlworkflow.ranges import whole_number
 from dlworkflow.runfolder import FIGURES, read_run
 
 DEFAULT = ("gradcam", "saliency", "occlusion", "feature-maps")
@@ -33,6 +35,7 @@ def explain_run(
     patch: int | None = None,
     stride: int | None = None,
     out: str | Path | None = None,
+    max_pixels: int = MAX_PIXELS,
 ) -> Path:
     """Explain ``images`` (files or ``test:N``) for the predicted class or ``target``.
 
@@ -45,13 +48,18 @@ def explain_run(
             f"{folder}: a segmentation run; explain it with dlw predict RUN IMAGE --cam CLASS"
         )
     shape = image_shape(record.data)
+    side = min(shape[:2])
+    for key, value in (("--patch", patch), ("--stride", stride)):
+        if value is not None:
+            whole_number(value, key, 1, side)  # within the run's image side
     if not images:
         raise BadInput("give at least one IMAGE: an image file or test:N")
     names = record.data["class_names"]
     classes = None if target is None else _class_index(target, names)
     preprocessing = record.preprocessing
     test = _test_split(record) if any(s.startswith("test:") for s in images) else None
-    picked = pick_images(images, shape, raw_top(preprocessing), test)
+    check_max_pixels(max_pixels, "--max-pixels")
+    picked = pick_images(images, shape, raw_top(preprocessing), test, max_pixels)
     if not record.head_in_model:
         raise BadInput(
             f"{record.folder}: its k-NN head is not part of model.keras, so the model gives "

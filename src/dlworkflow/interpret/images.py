@@ -9,6 +9,7 @@ import numpy as np
 
 from dlworkflow.data import Preprocessing
 from dlworkflow.errors import BadInput
+from dlworkflow.imagefile import MAX_PIXELS, open_image
 
 
 @dataclass
@@ -39,19 +40,19 @@ def raw_top(preprocessing: Preprocessing) -> float:
     return 255.0
 
 
-def load_image_file(path: Path, shape: tuple[int, int, int], top: float) -> Picked:
+def load_image_file(
+    path: Path, shape: tuple[int, int, int], top: float, max_pixels: int = MAX_PIXELS
+) -> Picked:
     """An image file converted to the run's channels and size, each change noted.
 
     Pixel values 0–255 are mapped onto the run's raw range (0–16 for digits).
     """
     from PIL import Image
 
-    from dlworkflow.imagefile import open_image
-
     height, width, channels = shape
     if channels not in (1, 3):
         raise BadInput(f"{path}: the run's images have {channels} channels; files need 1 or 3")
-    image = open_image(path)
+    image = open_image(path, max_pixels)
     notes = []
     mode = "L" if channels == 1 else "RGB"
     if image.mode != mode:
@@ -68,7 +69,11 @@ def load_image_file(path: Path, shape: tuple[int, int, int], top: float) -> Pick
 
 
 def pick_images(
-    specs: list[str], shape: tuple[int, int, int], top: float, test_split=None
+    specs: list[str],
+    shape: tuple[int, int, int],
+    top: float,
+    test_split=None,
+    max_pixels: int = MAX_PIXELS,
 ) -> list[Picked]:
     """Each spec is an image file or ``test:N`` (the N-th image of ``test_split``)."""
     picked = []
@@ -88,5 +93,5 @@ def pick_images(
             path = Path(spec)
             if not path.is_file():
                 raise BadInput(f"{spec}: no such image file (give a PNG/JPEG/PGM file or test:N)")
-            picked.append(load_image_file(path, shape, top))
+            picked.append(load_image_file(path, shape, top, max_pixels))
     return picked

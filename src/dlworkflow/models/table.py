@@ -11,6 +11,7 @@ import io
 import json
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from dlworkflow.atomic import write_text
@@ -35,8 +36,9 @@ def rich_table(rows: list[dict], totals: dict, title: str | None = None) -> Tabl
         if row.get("shared"):  # parameters counted on the first call only
             params = f"{params} ({row['shared']})" if row["params"] else f"shared, {row['shared']}"
         table.add_row(
-            "  " * row["depth"] + row["name"].rsplit("/", 1)[-1],  # indented under its model
-            row["type"],
+            "  " * row["depth"]
+            + escape(row["name"].rsplit("/", 1)[-1]),  # indented under its model
+            escape(row["type"]),
             row["input_shape"],
             row["output_shape"],
             window,
@@ -61,8 +63,12 @@ def formula_table(rows: list[dict]) -> Table:
     table.add_column("Check")
     for row in rows:
         if row["formula"]:
-            check = f"[yellow]⚠ {row['formula_note']}[/]" if row["formula_flag"] else "[green]✓[/]"
-            table.add_row(row["name"], row["formula"], check)
+            check = (
+                f"[yellow]⚠ {escape(row['formula_note'])}[/]"
+                if row["formula_flag"]
+                else "[green]✓[/]"
+            )
+            table.add_row(escape(row["name"]), row["formula"], check)
     return table
 
 

@@ -18,13 +18,17 @@ from dlworkflow.runfolder import CHECKPOINTS
 from dlworkflow.train.checkpoints import (
     BEST,
     LAST,
+    EpochLog,
     ResumableEarlyStopping,
+    ResumableReduceLR,
     RunRecorder,
     TrainState,
     load_state,
     monitor_mode,
+    restore_seed_states,
 )
 from dlworkflow.train.lr_finder import LRFinderResult, resolve_base_lr
+from dlworkflow.train.order import epoch_batches, steps_per_epoch
 from dlworkflow.train.progress import EpochProgress
 from dlworkflow.train.schedules import ScheduleCallback
 from dlworkflow.train.spec import TrainSpec
@@ -71,7 +75,7 @@ def fit(
             if lr_finder.recommended
             else "nothing (the loss neither fell by 10 % nor climbed 5 % above its low)"
         )
-        (console or Console(stderr=True)).print(
+        (console or Console(stderr=True, emoji=False)).print(
             f"train.lr auto: the LR range test suggests {found}; training from {base_lr:.3g}"
         )
     checkpoint_dir = run_folder / CHECKPOINTS
@@ -79,9 +83,10 @@ def fit(
     resumed_from = state.epochs_done
     if resumed_from:
         model = keras.models.load_model(checkpoint_dir / LAST)
+        restore_seed_states(model, state.seed_states)
     else:
         model.optimizer.learning_rate = base_lr
-    keras.utils.set_random_seed(seed + resumed_from)
+    keras.utils.set_random_seed(seed)
 
     early_stopping = None
     if spec.early_stopping is not None:
@@ -94,24 +99,25 @@ def fit(
             min_delta=es.min_delta,
             mode=monitor_mode(es.monitor),
         )
-    callbacks: list[keras.callbacks.Callback] = [
-        RunRecorder(run_folder, state, spec.checkpoint.monitor, early_stopping),
-    ]
-    if early_stopping is not None:
-        callbacks.append(early_stopping)
+    reduce_lr = None
     if spec.reduce_lr is not None:
         rl = spec.reduce_lr
-        callbacks.append(
-            keras.callbacks.ReduceLROnPlateau(
-                monitor=rl.monitor,
-                factor=rl.factor,
-                patience=rl.patience,
-                min_lr=rl.min_lr,
-                mode=monitor_mode(rl.monitor),
-                verbose=0,
-            )
+        reduce_lr = ResumableReduceLR(
+            state.reduce_lr,
+            monitor=rl.monitor,
+            factor=rl.factor,
+            patience=rl.patience,
+            min_lr=rl.min_lr,
+            mode=monitor_mode(rl.monitor),
+            verbose=0,
         )
-    steps = math.ceil(len(train[0]) / spec.batch_size)
+    # order matters at epoch end: log, then the controllers, then save what they changed
+    callbacks: list[keras.callbacks.Callback] = [EpochLog(state)]
+    callbacks.extend(c for c in (early_stopping, reduce_lr) if c is not None)
+    callbacks.append(
+        RunRecorder(run_folder, state, spec.checkpoint.monitor, early_stopping, reduce_lr)
+    )
+    steps = steps_per_epoch(len(train[0]), spec.batch_size)
     if spec.schedule.kind != "constant":
         callbacks.append(ScheduleCallback(spec.schedule, base_lr, spec.epochs, steps))
     callbacks.append(EpochProgress(spec.epochs, steps, console))
@@ -119,14 +125,19 @@ def fit(
 
     started = time.perf_counter()
     if resumed_from < spec.epochs and not _stopped_before(state, spec):
+        # the sample order is a function of (seed, epoch), so a resumed run repeats it
+        data = (
+            {"x": epoch_batches(*train, spec.batch_size, seed, resumed_from, spec.epochs),
+             "steps_per_epoch": steps}
+            if spec.shuffle
+            else {"x": train[0], "y": train[1], "batch_size": spec.batch_size}
+        )  # fmt: skip
         model.fit(
-            train[0],
-            train[1],
-            batch_size=spec.batch_size,
+            **data,
             epochs=spec.epochs,
             initial_epoch=resumed_from,
             validation_data=validation,
-            shuffle=spec.shuffle,
+            shuffle=False,
             callbacks=callbacks,
             verbose=0,
         )

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from dlworkflow.errors import BadInput
 from dlworkflow.figures import plt
+from dlworkflow.ranges import whole_number
 from dlworkflow.train.clone import current_lr, training_copy
 from dlworkflow.train.schedules import ScheduleCallback
 from dlworkflow.train.spec import ScheduleSpec, TrainSpec
@@ -146,6 +147,8 @@ def find_lr(
     """
     if not 0 < start_lr < end_lr:
         raise BadInput(f"start_lr {start_lr:g} must be positive and below end_lr {end_lr:g}")
+    if steps is not None:
+        whole_number(steps, "steps", 1)
     full_batches = len(x) // batch_size
     if full_batches < 1:
         raise BadInput(f"batch_size {batch_size} is larger than the {len(x)} training samples")

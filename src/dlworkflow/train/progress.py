@@ -15,7 +15,7 @@ class EpochProgress(keras.callbacks.Callback):
     def __init__(self, epochs: int, steps: int, console: Console | None = None) -> None:
         super().__init__()
         self.epochs, self.steps = epochs, steps
-        self.console = console or Console(stderr=True)
+        self.console = console or Console(stderr=True, emoji=False)
         self._progress: Progress | None = None
         self._task = None
 

@@ -13,7 +13,6 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-import joblib
 import keras
 import numpy as np
 from matplotlib.figure import Figure
@@ -30,6 +29,7 @@ from sklearn.svm import LinearSVC
 from dlworkflow.errors import BadInput
 from dlworkflow.figures import plt
 from dlworkflow.transfer.dense_head import DenseHead
+from dlworkflow.transfer.head_store import load_knn_head
 from dlworkflow.transfer.spec import FeatureSpec
 
 LINEAR_CLASSES = (LogisticRegression, LinearSVC)
@@ -124,9 +124,9 @@ def head_scores(pipeline: Pipeline, x: np.ndarray) -> np.ndarray:
 
 def head_predictor(features: keras.Model, head_path: Path):
     """Raw inputs → class scores for a run whose head has no layer form (k-NN): the saved
-    feature extractor, then the pickled scikit-learn head."""
-    pipeline = joblib.load(head_path)
-    return lambda x: head_scores(pipeline, features.predict(x, batch_size=256, verbose=0))
+    feature extractor, then the head rebuilt from plain arrays (never unpickled)."""
+    scores = load_knn_head(head_path)
+    return lambda x: scores(features.predict(x, batch_size=256, verbose=0))
 
 
 def keras_head(pipeline: Pipeline, features: keras.KerasTensor) -> keras.KerasTensor | None:
