@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from dlworkflow.data.sequence_spec import ForecastSpec, TextSpec
 from dlworkflow.data.spec import DataSpec
 from dlworkflow.errors import BadInput
 from dlworkflow.transfer.spec import TransferSpec
@@ -190,6 +191,23 @@ class ExperimentConfig(StrictModel):
     compile: CompileSpec = Field(default_factory=CompileSpec)
     train: TrainSpec = Field(default_factory=TrainSpec)
     transfer: TransferSpec | None = None  # pretrained backbone: features or fine-tuning
+    # auto: the data decides (classification or regression); forecast: windows of a time
+    # series; text: text classification. The last two take their section below.
+    task: Literal["auto", "forecast", "text"] = "auto"
+    forecast: ForecastSpec | None = None
+    text: TextSpec | None = None
+
+    @model_validator(mode="after")
+    def _sections_fit_the_task(self) -> ExperimentConfig:
+        for section in ("forecast", "text"):
+            given = getattr(self, section) is not None
+            if given and self.task != section:
+                raise ValueError(f"a '{section}:' section needs task: {section}")
+            if self.task == section and not given:
+                setattr(self, section, {"forecast": ForecastSpec, "text": TextSpec}[section]())
+        if self.task != "auto" and self.transfer is not None:
+            raise ValueError(f"transfer applies to image data, not task: {self.task}")
+        return self
 
     def to_yaml(self) -> str:
         """The resolved config (defaults filled in), as written to ``config.yaml``."""

@@ -123,6 +123,10 @@ def run(
         from dlworkflow.transfer.experiment import run_transfer
 
         return run_transfer(config, Path(runs_dir), console, origin)
+    if config.task != "auto":  # forecast or text: their own data, models and evaluation
+        from dlworkflow.experiments.sequence import run_sequence
+
+        return run_sequence(config, Path(runs_dir), console, origin)
     try:
         prepared = prepare(config)
     except BadInput as error:

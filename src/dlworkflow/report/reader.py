@@ -28,6 +28,7 @@ class RunRecord:
     evaluations: dict[str, dict[str, Any]] = field(default_factory=dict)
     interpretation: dict[str, Any] = field(default_factory=dict)
     transfer: dict[str, Any] = field(default_factory=dict)  # transfer.json of transfer runs
+    sequence: dict[str, Any] = field(default_factory=dict)  # sequence.json: forecast, text
 
     @property
     def model_path(self) -> Path:
@@ -66,6 +67,7 @@ def read_run(folder: str | Path) -> RunRecord:
         if (folder / "interpretation.json").is_file()
         else {},
         transfer=_json(folder / "transfer.json") if (folder / "transfer.json").is_file() else {},
+        sequence=_json(folder / "sequence.json") if (folder / "sequence.json").is_file() else {},
     )
 
 
