@@ -339,6 +339,7 @@ class SeriesWindows:
     preprocessing: Preprocessing  # per column, fitted on the training period
     scaled: np.ndarray
     starts: dict[str, np.ndarray]
+    season: int | None = None  # forecast.season, else the series' own
 
     def arrays(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         """Inputs (windows, lookback, columns) and flat targets (windows, horizon·targets)."""
@@ -393,7 +394,7 @@ class SeriesWindows:
             "time_name": self.series.time_name,
             "lookback": self.lookback,
             "horizon": self.horizon,
-            "season": self.series.season,
+            "season": self.season,
             "steps": len(self.series),
             "filled": self.series.filled,
             "periods": {
@@ -446,6 +447,7 @@ def window_series(
         preprocessing,
         scaled,
         starts,
+        spec.season or series.season,
     )
 
 

@@ -70,7 +70,7 @@ def evaluate_forecast(windows: SeriesWindows, split: str, y_pred: np.ndarray) ->
     the two baselines, overall and per horizon step, with a plain verdict."""
     truth = windows.truth(split)
     scale = mase_scale(windows.series.values[: windows.bounds[0], windows.targets])
-    season = windows.series.season
+    season = windows.season
     forecasts = {"model": y_pred, "naive": naive_forecast(windows, split)}
     seasonal = seasonal_naive_forecast(windows, split, season) if season else None
     if seasonal is not None:

@@ -59,7 +59,7 @@ def _evaluate(
     record["evaluation"] = result
     times = windows.series.time[windows.starts[split][:, None] + np.arange(windows.horizon)]
     forecasts = {"model": y_pred, "naive": naive_forecast(windows, split)}
-    season = windows.series.season
+    season = windows.season
     seasonal = seasonal_naive_forecast(windows, split, season) if season else None
     if seasonal is not None:
         forecasts["seasonal naive"] = seasonal
