@@ -20,7 +20,7 @@ from rich.console import Console
 
 from dlworkflow.atomic import write_json, write_npz, write_text, write_with
 from dlworkflow.config import ExperimentConfig
-from dlworkflow.data import Dataset
+from dlworkflow.data import Dataset, Split, encode_labels
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import save_training_curves
 from dlworkflow.experiments.environment import describe_environment
@@ -52,6 +52,12 @@ class SequencePlan:
     survey: Callable[[Path], None]
     evaluate: Evaluate
     extra: dict = field(default_factory=dict)
+
+    def arrays(self, split: Split) -> tuple[np.ndarray, np.ndarray]:
+        """Inputs and targets encoded as the compiled loss expects."""
+        if self.dataset.task == "regression":
+            return split.x, split.y
+        return split.x, encode_labels(split.y, self.dataset.num_classes, self.plan.one_hot)
 
 
 def prepare_sequence(config: ExperimentConfig) -> SequencePlan:
@@ -119,8 +125,8 @@ def run_sequence(
         write_json(folder / "environment.json", describe_environment(config.seed))
         write_json(folder / "data.json", dataset.describe())
         plan.survey(figures)
-    train = (dataset.train.x, dataset.train.y)
-    validation = (dataset.val.x, dataset.val.y) if dataset.val is not None else None
+    train = plan.arrays(dataset.train)
+    validation = plan.arrays(dataset.val) if dataset.val is not None else None
     learnability = None
     if config.train.learnability and not resuming:
         batch = min(64, len(train[0]))
@@ -138,7 +144,7 @@ def run_sequence(
         console.print(f"[yellow]warning:[/yellow] {graph_warning}", soft_wrap=True)
     split_name, split = evaluation_split(dataset)
     batch = config.train.batch_size
-    scores = model.evaluate(split.x, split.y, batch_size=batch, verbose=0, return_dict=True)
+    scores = model.evaluate(*plan.arrays(split), batch_size=batch, verbose=0, return_dict=True)
     y_prob = model.predict(split.x, batch_size=batch, verbose=0)
     write_npz(folder / "predictions.npz", y_true=split.y, y_prob=y_prob)
     evaluation = plan.evaluate(model, split_name, y_prob, figures)
