@@ -216,7 +216,7 @@ NAMED_SERIES: dict[str, Callable[[list[str] | None], _Table]] = {
 def _regular(table: _Table, gaps: str, missing: str) -> Series:
     """Check order and spacing; fill gaps and missing values only when a policy says so."""
     where = f"{table.origin}"
-    units, step, inferred = _units_and_step(table)
+    units, step, inferred = _units_and_step(table.time)
     if len(units) < 2:
         raise BadInput(f"{where}: a time series needs at least 2 rows")
     diffs = np.diff(units)
@@ -231,7 +231,7 @@ def _regular(table: _Table, gaps: str, missing: str) -> Series:
         raise BadInput(
             f"{where} row {table.rows[i + 1]} column '{table.time_name}': irregular step "
             f"({_show(table.time[i])} → {_show(table.time[i + 1])}; the usual step is "
-            f"{_step_text(step, table)}); resample the series to a regular step"
+            f"{_step_text(step, table.time)}); resample the series to a regular step"
         )
     holes = np.isnan(table.values)
     if holes.any() and missing == "error":
@@ -253,7 +253,7 @@ def _regular(table: _Table, gaps: str, missing: str) -> Series:
         full = np.arange(units[0], units[-1] + step, step)
         values = np.full((len(full), table.values.shape[1]), np.nan)
         values[((units - units[0]) // step).astype(np.int64)] = table.values
-        time = _times_from_units(full, table, units)
+        time = _times_from_units(full, table.time)
     filled = int(np.isnan(values).sum())
     if filled:
         values = _interpolate(values)
@@ -262,31 +262,42 @@ def _regular(table: _Table, gaps: str, missing: str) -> Series:
     )
 
 
-def _units_and_step(table: _Table) -> tuple[np.ndarray, float, int | None]:
+def _units_and_step(time: np.ndarray) -> tuple[np.ndarray, float, int | None]:
     """The timeline in whole units (months for month-aligned dates, else seconds, or the
     numbers as given), its usual step, and the season that step suggests."""
-    time = table.time
     if not np.issubdtype(time.dtype, np.datetime64):
         return time, _usual(np.diff(time)), None
-    months = time.astype("datetime64[M]")
-    offsets = (time - months.astype(time.dtype)).astype(np.int64)
-    month_units = months.astype(np.int64)
-    if len(time) > 1 and np.all(offsets == offsets[0]) and _usual(np.diff(month_units)) > 0:
-        step = _usual(np.diff(month_units))
-        return month_units.astype(np.float64), step, {1: 12, 3: 4}.get(int(step))
+    if _month_aligned(time):
+        months = time.astype("datetime64[M]").astype(np.int64).astype(np.float64)
+        step = _usual(np.diff(months))
+        return months, step, {1: 12, 3: 4}.get(int(step))
     seconds = time.astype("datetime64[s]").astype(np.int64).astype(np.float64)
     step = _usual(np.diff(seconds))
     return seconds, step, {3600: 24, 86_400: 7, 7 * 86_400: 52}.get(int(step))
 
 
-def _times_from_units(units: np.ndarray, table: _Table, given: np.ndarray) -> np.ndarray:
-    if not np.issubdtype(table.time.dtype, np.datetime64):
+def _month_aligned(time: np.ndarray) -> bool:
+    """Dates on the same day and hour of every month (monthly, quarterly, yearly data)."""
+    months = time.astype("datetime64[M]")
+    offsets = (time - months.astype(time.dtype)).astype(np.int64)
+    steps = np.diff(months.astype(np.int64))
+    return len(time) > 1 and bool(np.all(offsets == offsets[0])) and bool(np.any(steps > 0))
+
+
+def _times_from_units(units: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """Units from :func:`_units_and_step` back to times of the same kind as ``like``."""
+    if not np.issubdtype(like.dtype, np.datetime64):
         return units
-    months = table.time.astype("datetime64[M]")
-    if np.array_equal(given, months.astype(np.int64).astype(np.float64)):
-        offset = table.time[0] - months[0].astype(table.time.dtype)
-        return units.astype(np.int64).astype("datetime64[M]").astype(table.time.dtype) + offset
+    if _month_aligned(like):
+        offset = like[0] - like[0].astype("datetime64[M]").astype(like.dtype)
+        return units.astype(np.int64).astype("datetime64[M]").astype(like.dtype) + offset
     return units.astype(np.int64).astype("datetime64[s]")
+
+
+def future_times(series: Series, count: int) -> np.ndarray:
+    """The ``count`` times after the end of a (regular) series."""
+    units, step, _ = _units_and_step(series.time)
+    return _times_from_units(units[-1] + step * np.arange(1, count + 1), series.time)
 
 
 def _usual(diffs: np.ndarray) -> float:
@@ -314,13 +325,10 @@ def _show(value: Any) -> str:
     return str(value) if isinstance(value, np.datetime64) else f"{value:g}"
 
 
-def _step_text(step: float, table: _Table) -> str:
-    if not np.issubdtype(table.time.dtype, np.datetime64):
+def _step_text(step: float, time: np.ndarray) -> str:
+    if not np.issubdtype(time.dtype, np.datetime64):
         return f"{step:g}"
-    months = table.time.astype("datetime64[M]")
-    offsets = (table.time - months.astype(table.time.dtype)).astype(np.int64)
-    unit = "month(s)" if np.all(offsets == offsets[0]) else "second(s)"
-    return f"{step:g} {unit}"
+    return f"{step:g} {'month(s)' if _month_aligned(time) else 'second(s)'}"
 
 
 # --- splits, scaling and windows ---------------------------------------------------
