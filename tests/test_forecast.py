@@ -235,3 +235,15 @@ def test_forecast_run_end_to_end(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert "long.yaml: forecast.lookback" in refused.stderr
     assert not (tmp_path / "runs3").exists()
+
+
+def test_sunspots_example_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("statsmodels")
+    from dlworkflow.config import load_config
+    from dlworkflow.experiments.sequence import prepare_sequence
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    plan = prepare_sequence(load_config("examples/sunspots_lstm.yaml"))
+    # LSTM(32) on 1 column: 4·(32·(1+32)+32); the output: 32+1
+    assert plan.model.count_params() == 4 * (32 * 33 + 32) + 33
+    assert plan.dataset.train.x.shape[1:] == (30, 1)

@@ -152,3 +152,15 @@ def test_text_run_end_to_end_and_prediction_replays_the_vocabulary(tmp_path: Pat
     refused = run_dlw("run", "bad.yaml", "--runs-dir", "runs", cwd=tmp_path)
     assert refused.returncode == 2 and "data.options.label: no column 'label'" in refused.stderr
     assert not (tmp_path / "runs" / "bad").exists()
+
+
+def test_text_example_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dlworkflow.config import load_config
+    from dlworkflow.experiments.sequence import prepare_sequence
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    plan = prepare_sequence(load_config("examples/text_vi_bilstm.yaml"))
+    vocabulary = plan.record["vocabulary_size"]
+    # embedding V·16; BiLSTM(16) on 16: 2·4·(16·(16+16)+16); softmax over 3: 32·3+3
+    assert plan.model.count_params() == vocabulary * 16 + 2 * 4 * (16 * 32 + 16) + 99
+    assert plan.dataset.class_names == ["tiêu cực", "trung lập", "tích cực"]

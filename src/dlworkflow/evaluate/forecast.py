@@ -174,6 +174,6 @@ def series_figure(windows: SeriesWindows) -> Figure:
             axes.axvspan(series.time[start], series.time[stop - 1], color=colour, alpha=0.08)
             axes.text(series.time[start], axes.get_ylim()[1], label, va="top", fontsize=8)
     axes.set_title(f"{series.name}: periods in time order (scaler fitted on train only)")
-    axes.legend(loc="upper left", fontsize=8)
+    axes.legend(loc="upper right", fontsize=8)
     figure.tight_layout()
     return figure
