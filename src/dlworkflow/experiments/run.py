@@ -74,6 +74,10 @@ class Run:
 
 def prepare(config: ExperimentConfig) -> Prepared:
     """Load data, build and compile the model, and check they fit. Writes nothing."""
+    if config.task != "auto":  # a SequencePlan: the same fields and arrays()
+        from dlworkflow.experiments.sequence import prepare_sequence
+
+        return prepare_sequence(config)  # type: ignore[return-value]
     dataset = load_dataset(config.data, seed=config.seed)
     flatten = _wants_flat_input(config, dataset)
     if flatten:
