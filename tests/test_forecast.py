@@ -15,7 +15,13 @@ from sklearn.metrics import (
 )
 
 from dlworkflow.data.sequence_spec import ForecastSpec
-from dlworkflow.data.series import Series, load_series, time_bounds, window_series
+from dlworkflow.data.series import (
+    Series,
+    future_times,
+    load_series,
+    time_bounds,
+    window_series,
+)
 from dlworkflow.data.spec import DataSpec
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.forecast import (
@@ -138,6 +144,14 @@ def test_gaps_and_missing_values_are_filled_under_a_policy(tmp_path: Path) -> No
     assert series.season == 12 and series.filled == 2
 
 
+def test_future_times_continue_the_step() -> None:
+    monthly = Series(
+        "m", "d", np.array(["2020-11-01", "2020-12-01"], "datetime64[s]"), np.zeros((2, 1)), ["y"]
+    )
+    assert [str(t)[:10] for t in future_times(monthly, 2)] == ["2021-01-01", "2021-02-01"]
+    assert future_times(_series(np.zeros(3)), 2).tolist() == [3.0, 4.0]
+
+
 def test_named_sources_load_offline() -> None:
     pytest.importorskip("statsmodels")
     sunspots = load_series(DataSpec(source="sunspots"))
@@ -207,7 +221,7 @@ def test_unknown_model_option_is_named() -> None:
 
 
 @pytest.mark.slow
-def test_forecast_run_end_to_end(tmp_path: Path) -> None:
+def test_forecast_run_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     steps = np.arange(160)
     rows = [f"{2000 + t},{10 + 5 * np.sin(2 * np.pi * t / 12):.4f},{t % 7}" for t in steps]
     _csv(tmp_path / "wave.csv", "year,wave,other", rows)
@@ -228,6 +242,23 @@ def test_forecast_run_end_to_end(tmp_path: Path) -> None:
     assert metrics["mode"] == "many-to-many" and "mase" in metrics["evaluation"]
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert 'id="forecast-verdict"' in html and "Error by horizon step" in html
+    # prediction: the run's own source, then a CSV of the recent past, then too short a one
+    from dlworkflow.experiments.sequence_predict import predict_forecast
+
+    with pytest.raises(BadInput, match="give the recent past with --csv"):
+        predict_forecast(folder)  # the config's relative csv:wave.csv, from elsewhere
+    monkeypatch.chdir(tmp_path)
+    own, _ = predict_forecast(folder)
+    assert own["times"] == ["2160", "2161", "2162"] and len(own["forecast"]["wave"]) == 3
+    _csv(tmp_path / "recent.csv", "year,wave,other", rows[-20:])
+    cli = run_dlw("predict", "runs/wave", "--csv", "recent.csv", "--out", "pred", cwd=tmp_path)
+    assert cli.returncode == 0, cli.stderr
+    saved = json.loads((tmp_path / "pred" / "forecast.json").read_text())
+    assert saved["forecast"]["wave"] == pytest.approx(own["forecast"]["wave"], abs=1e-5)
+    assert (tmp_path / "pred" / "forecast.svg").is_file()
+    _csv(tmp_path / "short.csv", "year,wave,other", rows[-5:])
+    with pytest.raises(BadInput, match="short.csv: 5 steps; the model reads the last 12"):
+        predict_forecast(folder, tmp_path / "short.csv")
     (tmp_path / "long.yaml").write_text(
         (tmp_path / "wave.yaml").read_text().replace("lookback: 12", "lookback: 200"), "utf-8"
     )

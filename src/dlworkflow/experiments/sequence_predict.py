@@ -64,7 +64,13 @@ def predict_forecast(
     record = _sequence_run(folder, "forecast")
     sq = record.sequence
     if history is None:
-        series = load_series(DataSpec.model_validate(record.config["data"]))
+        try:
+            series = load_series(DataSpec.model_validate(record.config["data"]))
+        except BadInput as error:
+            raise BadInput(
+                f"{record.folder / 'config.yaml'}: the run's own series cannot be read "
+                f"({error}); give the recent past with --csv, or run where the run started"
+            ) from None
         source = str(record.config["data"].get("source"))
     else:
         options = {"time": time or sq["time_name"], "columns": sq["columns"]}
