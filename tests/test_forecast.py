@@ -8,6 +8,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+import yaml
 from sklearn.metrics import (
     mean_absolute_error,
     mean_absolute_percentage_error,
@@ -278,3 +279,29 @@ def test_sunspots_example_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     # LSTM(32) on 1 column: 4·(32·(1+32)+32); the output: 32+1
     assert plan.model.count_params() == 4 * (32 * 33 + 32) + 33
     assert plan.dataset.train.x.shape[1:] == (30, 1)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"forecast": {"lookback": 5}}, "a 'forecast:' section needs task: forecast"),
+        ({"task": "forecast", "text": {}}, "a 'text:' section needs task: text"),
+        ({"task": "forecast", "forecast": {"lookback": 0}}, "forecast.lookback"),
+        ({"task": "forecast", "forecast": {"horizon": "two"}}, "forecast.horizon"),
+        ({"task": "series"}, "task"),
+    ],
+)
+def test_bad_forecast_configs_name_the_key(config: dict, message: str) -> None:
+    from dlworkflow.config import load_config
+
+    with pytest.raises(BadInput) as caught:
+        load_config({"data": "sunspots", **config})
+    assert message in str(caught.value)
+
+
+def test_a_forecast_config_defaults_to_an_lstm() -> None:
+    from dlworkflow.config import load_config
+
+    config = load_config({"task": "forecast", "data": "sunspots"})
+    assert config.model.zoo == "lstm" and config.forecast.lookback == 24
+    assert load_config(yaml.safe_load(config.to_yaml())) == config  # reloads as is

@@ -207,6 +207,8 @@ class ExperimentConfig(StrictModel):
                 setattr(self, section, {"forecast": ForecastSpec, "text": TextSpec}[section]())
         if self.task != "auto" and self.transfer is not None:
             raise ValueError(f"transfer applies to image data, not task: {self.task}")
+        if self.task != "auto" and "model" not in self.model_fields_set:
+            self.model = ModelSpec(zoo="lstm" if self.task == "forecast" else "bilstm")
         return self
 
     def to_yaml(self) -> str:

@@ -25,6 +25,11 @@ def evaluate_run(folder: str | Path, data: DataSpec | dict[str, Any] | str) -> d
     from dlworkflow.models.resolve import MISSING_FROM_RUN, load_model_file
 
     record = read_run(folder)
+    if record.sequence:
+        raise BadInput(
+            f"{record.folder}: a {record.sequence['task']} run; its evaluation is in its report "
+            "(dlw predict gives new forecasts or labels)"
+        )
     if isinstance(data, DataSpec):
         data = data.model_dump()
     elif isinstance(data, str):
