@@ -305,3 +305,25 @@ def test_a_forecast_config_defaults_to_an_lstm() -> None:
     config = load_config({"task": "forecast", "data": "sunspots"})
     assert config.model.zoo == "lstm" and config.forecast.lookback == 24
     assert load_config(yaml.safe_load(config.to_yaml())) == config  # reloads as is
+
+
+def test_co2_example_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("statsmodels")
+    from dlworkflow.config import load_config
+    from dlworkflow.experiments.sequence import prepare_sequence
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    plan = prepare_sequence(load_config("examples/co2_gru_multistep.yaml"))
+    # GRU (reset_after) 3·(u·(in+u)+2u): 32 on 1 column, 16 on 32; Dense 16→8
+    assert plan.model.count_params() == 3 * (32 * 33 + 64) + 3 * (16 * 48 + 32) + 16 * 8 + 8
+    assert plan.dataset.train.y.shape[1] == 8 and plan.extra["mode"] == "many-to-many"
+
+
+def test_learnability_accepts_one_unit_per_step() -> None:
+    from dlworkflow.train.learnability import check_learnability
+
+    model = forecaster("gru", 12, 1, 8, {"units": 8})
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    x = np.random.default_rng(0).normal(size=(64, 12, 1)).astype(np.float32)
+    result = check_learnability(model, x, x[:, -8:, 0], 64, seed=0)
+    assert "components do not fit" not in result["verdict"]

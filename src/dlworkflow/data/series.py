@@ -382,7 +382,7 @@ class SeriesWindows:
         return Dataset(
             name=self.series.name,
             task="regression",
-            kind="series",  # type: ignore[arg-type]
+            kind="series",
             class_names=[],
             train=splits["train"],
             val=splits.get("val"),

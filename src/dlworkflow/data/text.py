@@ -169,7 +169,7 @@ def text_dataset(data: TextData, record: dict) -> Dataset:
     return Dataset(
         name=data.name,
         task="binary" if len(data.class_names) == 2 else "multiclass",
-        kind="text",  # type: ignore[arg-type]
+        kind="text",
         class_names=data.class_names,
         train=splits["train"],
         val=splits.get("val"),

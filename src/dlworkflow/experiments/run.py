@@ -130,7 +130,7 @@ def run(
     if config.task != "auto":  # forecast or text: their own data, models and evaluation
         from dlworkflow.experiments.sequence import run_sequence
 
-        return run_sequence(config, Path(runs_dir), console, origin)
+        return run_sequence(config, Path(runs_dir), console, origin, tracking)
     try:
         prepared = prepare(config)
     except BadInput as error:

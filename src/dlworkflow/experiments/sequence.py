@@ -25,7 +25,14 @@ from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import save_training_curves
 from dlworkflow.experiments.environment import describe_environment
 from dlworkflow.experiments.folders import COMPLETE_MARKER, choose_folder
-from dlworkflow.experiments.run import Run, _diagnostics, check_monitors, evaluation_split
+from dlworkflow.experiments.run import (
+    Run,
+    _diagnostics,
+    _saved_learnability,
+    check_monitors,
+    evaluation_split,
+)
+from dlworkflow.experiments.tracking import Tracker, TrackingOptions
 from dlworkflow.models import build_from_layers, output_activation, output_units
 from dlworkflow.models.picture import save_drawings
 from dlworkflow.report import build_report
@@ -107,9 +114,14 @@ def build_and_compile(
 
 
 def run_sequence(
-    config: ExperimentConfig, runs_dir: Path, console: Console, origin: str = ""
+    config: ExperimentConfig,
+    runs_dir: Path,
+    console: Console,
+    origin: str = "",
+    tracking: TrackingOptions | None = None,
 ) -> Run:
-    """Run a ``task: forecast`` or ``task: text`` config into ``runs_dir/<name>/``."""
+    """Run a ``task: forecast`` or ``task: text`` config into ``runs_dir/<name>/``
+    (resuming it if it was cut off); ``tracking`` mirrors it as a plain run does."""
     try:
         plan = prepare_sequence(config)
     except BadInput as error:
@@ -127,13 +139,23 @@ def run_sequence(
         plan.survey(figures)
     train = plan.arrays(dataset.train)
     validation = plan.arrays(dataset.val) if dataset.val is not None else None
-    learnability = None
+    learnability = _saved_learnability(folder) if resuming else None
     if config.train.learnability and not resuming:
         batch = min(64, len(train[0]))
         learnability = check_learnability(plan.model, *train, batch, seed=config.seed)
         write_json(folder / "diagnostics.json", {"learnability": learnability})
         console.print(f"can it learn? {learnability['verdict']}", soft_wrap=True, highlight=False)
-    result = fit(plan.model, train, validation, config.train, folder, config.seed, console)
+    tracker = Tracker(tracking or TrackingOptions(), folder, config)
+    result = fit(
+        plan.model,
+        train,
+        validation,
+        config.train,
+        folder,
+        config.seed,
+        console,
+        tracker.callbacks(),
+    )
     write_json(
         folder / "diagnostics.json", _diagnostics(config, dataset, result, learnability, figures)
     )
@@ -165,4 +187,5 @@ def run_sequence(
     shutil.rmtree(folder / "checkpoints", ignore_errors=True)
     write_json(folder / COMPLETE_MARKER, metrics)
     build_report(folder)
+    tracker.finish(metrics)
     return Run(folder, config, dataset, model, result.history, metrics)
