@@ -229,7 +229,7 @@ def test_forecast_run_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     (tmp_path / "wave.yaml").write_text(
         "name: wave\ntask: forecast\ndata:\n  source: csv:wave.csv\n"
         "  options: {time: year, columns: [wave, other]}\n"
-        "forecast: {lookback: 12, horizon: 3, season: 12}\n"
+        "forecast: {lookback: 12, horizon: 3, season: 12, relative: true}\n"
         "model: {zoo: gru, options: {units: 8}}\ntrain: {epochs: 2, batch_size: 32}\n",
         encoding="utf-8",
     )
@@ -327,3 +327,19 @@ def test_learnability_accepts_one_unit_per_step() -> None:
     x = np.random.default_rng(0).normal(size=(64, 12, 1)).astype(np.float32)
     result = check_learnability(model, x, x[:, -8:, 0], 64, seed=0)
     assert "components do not fit" not in result["verdict"]
+
+
+@pytest.mark.parametrize("relative", [False, True])
+def test_targets_round_trip_to_the_series_units(relative: bool) -> None:
+    rng = np.random.default_rng(2)
+    values = np.cumsum(rng.normal(size=(120, 2)), axis=0) + np.linspace(0, 50, 120)[:, None]
+    spec = ForecastSpec(lookback=8, horizon=4, targets=["v1", "v0"], relative=relative)
+    windows = window_series(_series(values), spec, DataSpec(split={"val": 0.1, "test": 0.2}))
+    for split in ("train", "val", "test"):
+        x, y = windows.arrays(split)
+        np.testing.assert_allclose(windows.unscale(y, split), windows.truth(split), atol=1e-4)
+        if relative:
+            assert np.all(x[:, -1, :] == 0)  # the change from the last step
+    assert (
+        windows.truth("test")[0, 0].tolist() == values[windows.starts["test"][0], [1, 0]].tolist()
+    )

@@ -24,6 +24,9 @@ class ForecastSpec(StrictModel):
     between window starts. ``targets``: the value columns to forecast (default: the
     first). ``season``: the period of the seasonal-naive baseline (default: the named
     source's, or one inferred from a date step: 7 daily, 12 monthly, 4 quarterly…).
+    ``relative``: shift each window (inputs and targets) by its last input step, so the
+    model forecasts the change from now; a trending series then stays in the range the
+    training period covered.
     """
 
     lookback: int = Field(24, ge=1, le=10_000)
@@ -31,6 +34,7 @@ class ForecastSpec(StrictModel):
     stride: int = Field(1, ge=1, le=10_000)
     targets: list[str] | None = None
     season: int | None = Field(None, ge=2, le=10_000)
+    relative: bool = False
 
 
 class TextSpec(StrictModel):

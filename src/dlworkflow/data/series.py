@@ -348,30 +348,29 @@ class SeriesWindows:
     scaled: np.ndarray
     starts: dict[str, np.ndarray]
     season: int | None = None  # forecast.season, else the series' own
+    relative: bool = False  # forecast.relative: windows shifted by their last step
+
+    def _windows(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        """Scaled input windows (windows, lookback, columns) and the index of their targets."""
+        starts = self.starts[split]
+        steps = np.arange(-self.lookback, 0)[None, :] + starts[:, None]
+        return self.scaled[steps], np.arange(self.horizon)[None, :] + starts[:, None]
 
     def arrays(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         """Inputs (windows, lookback, columns) and flat targets (windows, horizon·targets)."""
-        starts = self.starts[split]
-        steps = np.arange(-self.lookback, 0)[None, :] + starts[:, None]
-        x = self.scaled[steps].astype(np.float32)
-        ahead = np.arange(self.horizon)[None, :] + starts[:, None]
-        y = self.scaled[ahead][:, :, self.targets].reshape(len(starts), -1)
-        return x, y.astype(np.float32)
+        windows, ahead = self._windows(split)
+        x, anchor = model_inputs(windows, self.relative)
+        y = self.scaled[ahead][:, :, self.targets] - anchor[:, :, self.targets]
+        return x, y.reshape(len(y), -1).astype(np.float32)
 
     def truth(self, split: str) -> np.ndarray:
         """Unscaled targets (windows, horizon, targets)."""
-        ahead = np.arange(self.horizon)[None, :] + self.starts[split][:, None]
-        return self.series.values[ahead][:, :, self.targets]
+        return self.series.values[self._windows(split)[1]][:, :, self.targets]
 
-    def unscale(self, y: np.ndarray) -> np.ndarray:
-        """Model outputs (windows, horizon·targets) back to the series' units."""
-        y = np.asarray(y, np.float64).reshape(len(y), self.horizon, len(self.targets))
-        prep = self.preprocessing
-        if prep.scale == "none":
-            return y
-        offset = np.asarray(prep.offset)[self.targets]
-        factor = np.asarray(prep.factor)[self.targets]
-        return y * factor + offset
+    def unscale(self, y: np.ndarray, split: str) -> np.ndarray:
+        """Model outputs on ``split`` (windows, horizon·targets) in the series' units."""
+        anchor = model_inputs(self._windows(split)[0], self.relative)[1]
+        return to_units(y, anchor, self.targets, self.preprocessing, self.horizon)
 
     def target_names(self) -> list[str]:
         return [self.series.columns[i] for i in self.targets]
@@ -403,6 +402,7 @@ class SeriesWindows:
             "lookback": self.lookback,
             "horizon": self.horizon,
             "season": self.season,
+            "relative": self.relative,
             "steps": len(self.series),
             "filled": self.series.filled,
             "periods": {
@@ -418,6 +418,32 @@ class SeriesWindows:
             "windows": {name: int(len(starts)) for name, starts in self.starts.items()},
             "scaler": self.preprocessing.to_dict(),
         }
+
+
+def model_inputs(windows: np.ndarray, relative: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Scaled windows → model inputs, and the anchor the outputs are relative to: each
+    window's last step when ``relative`` (the model forecasts the change from now), else 0."""
+    last = windows[:, -1:, :]
+    anchor = last if relative else np.zeros_like(last)
+    return (windows - anchor).astype(np.float32), anchor
+
+
+def to_units(
+    outputs: np.ndarray,
+    anchor: np.ndarray,
+    targets: list[int],
+    preprocessing: Preprocessing,
+    horizon: int,
+) -> np.ndarray:
+    """Model outputs (windows, horizon·targets) back to the series' units (windows,
+    horizon, targets): add the anchor back, then undo the scaling."""
+    y = np.asarray(outputs, np.float64).reshape(len(outputs), horizon, len(targets))
+    y = y + anchor[:, :, targets]
+    if preprocessing.scale == "none":
+        return y
+    offset = np.asarray(preprocessing.offset)[targets]
+    factor = np.asarray(preprocessing.factor)[targets]
+    return y * factor + offset
 
 
 def time_bounds(steps: int, val: float, test: float) -> tuple[int, int]:
@@ -456,6 +482,7 @@ def window_series(
         scaled,
         starts,
         spec.season or series.season,
+        spec.relative,
     )
 
 

@@ -53,7 +53,7 @@ def _evaluate(
 ) -> dict:
     """Regression metrics in the series' units for metrics.json; baselines and figures
     into the record."""
-    y_pred = windows.unscale(y_prob)
+    y_pred = windows.unscale(y_prob, split)
     truth = windows.truth(split)
     result = evaluate_forecast(windows, split, y_pred)
     record["evaluation"] = result

@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from dlworkflow.data.preprocess import Preprocessing
-from dlworkflow.data.series import Series, future_times, load_series
+from dlworkflow.data.series import Series, future_times, load_series, model_inputs, to_units
 from dlworkflow.data.spec import DataSpec
 from dlworkflow.data.text import normalise, vectorize
 from dlworkflow.errors import BadInput
@@ -87,12 +87,10 @@ def predict_forecast(
         )
     scaler = Preprocessing.from_dict(sq["scaler"])
     model = load_model_file(record.model_path, MISSING_FROM_RUN)
-    window = scaler.apply(series.values[-lookback:])[None]
-    outputs = np.asarray(model.predict(window, verbose=0), np.float64)
+    x, anchor = model_inputs(scaler.apply(series.values[-lookback:])[None], sq["relative"])
     targets = [sq["columns"].index(name) for name in sq["targets"]]
-    scaled = outputs.reshape(horizon, len(targets))
-    offset, factor = np.asarray(scaler.offset)[targets], np.asarray(scaler.factor)[targets]
-    forecast = scaled * factor + offset if scaler.scale != "none" else scaled
+    outputs = model.predict(x, verbose=0)
+    forecast = to_units(outputs, anchor, targets, scaler, horizon)[0]
     times = future_times(series, horizon)
     result = {
         "run": str(record.folder),
