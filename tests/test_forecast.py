@@ -16,14 +16,9 @@ from sklearn.metrics import (
 )
 
 from dlworkflow.data.sequence_spec import ForecastSpec
-from dlworkflow.data.series import (
-    Series,
-    future_times,
-    load_series,
-    time_bounds,
-    window_series,
-)
+from dlworkflow.data.series import Series, future_times, load_series
 from dlworkflow.data.spec import DataSpec
+from dlworkflow.data.windows import time_bounds, window_series
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.forecast import (
     evaluate_forecast,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from dlworkflow.data.series import SeriesWindows
+from dlworkflow.data.windows import SeriesWindows
 
 
 def point_errors(y_true: np.ndarray, y_pred: np.ndarray, scale: np.ndarray) -> dict:

@@ -9,7 +9,8 @@ import keras
 import numpy as np
 
 from dlworkflow.config import ExperimentConfig
-from dlworkflow.data.series import SeriesWindows, load_series, window_series
+from dlworkflow.data.series import load_series
+from dlworkflow.data.windows import SeriesWindows, window_series
 from dlworkflow.evaluate.forecast import (
     error_by_step_figure,
     evaluate_forecast,

@@ -9,9 +9,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from dlworkflow.data.preprocess import Preprocessing
-from dlworkflow.data.series import Series, future_times, load_series, model_inputs, to_units
+from dlworkflow.data.series import Series, future_times, load_series
 from dlworkflow.data.spec import DataSpec
 from dlworkflow.data.text import normalise, vectorize
+from dlworkflow.data.windows import model_inputs, to_units
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.text import class_probabilities
 from dlworkflow.models.resolve import MISSING_FROM_RUN, load_model_file
