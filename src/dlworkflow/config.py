@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from dlworkflow.data.sequence_spec import ForecastSpec, TextSpec
 from dlworkflow.data.spec import DataSpec
 from dlworkflow.errors import BadInput
 from dlworkflow.models.spec import ModelSpec
@@ -26,21 +27,34 @@ from dlworkflow.validation import StrictModel, first_error
 class ExperimentConfig(StrictModel):
     name: str = Field("digits-mlp", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)
     seed: int = 42
-    task: Literal["auto", "segmentation"] = "auto"  # auto: classification/regression by data
+    # auto: the data decides (binary, multiclass or regression); segmentation: images with
+    # masks; forecast: windows of a time series; text: text classification (the last two
+    # take their section below).
+    task: Literal["auto", "segmentation", "forecast", "text"] = "auto"
     data: DataSpec = Field(default_factory=DataSpec)
     model: ModelSpec = Field(default_factory=lambda: ModelSpec(zoo="mlp"))
     compile: CompileSpec = Field(default_factory=CompileSpec)
     train: TrainSpec = Field(default_factory=TrainSpec)
     transfer: TransferSpec | None = None  # pretrained backbone: features or fine-tuning
+    forecast: ForecastSpec | None = None
+    text: TextSpec | None = None
 
     @model_validator(mode="after")
-    def _segmentation_keys(self) -> ExperimentConfig:
+    def _sections_fit_the_task(self) -> ExperimentConfig:
+        for section in ("forecast", "text"):
+            given = getattr(self, section) is not None
+            if given and self.task != section:
+                raise ValueError(f"a '{section}:' section needs task: {section}")
+            if self.task == section and not given:
+                setattr(self, section, {"forecast": ForecastSpec, "text": TextSpec}[section]())
+        if self.task != "auto" and self.transfer is not None:
+            raise ValueError(f"transfer applies to classification images, not task: {self.task}")
         if self.data.augment is not None and self.task != "segmentation":
             raise ValueError(
                 "data.augment moves images with their masks; it needs task: segmentation"
             )
-        if self.task == "segmentation" and self.transfer is not None:
-            raise ValueError("transfer: is not available with task: segmentation")
+        if self.task in ("forecast", "text") and "model" not in self.model_fields_set:
+            self.model = ModelSpec(zoo="lstm" if self.task == "forecast" else "bilstm")
         return self
 
     def to_yaml(self) -> str:

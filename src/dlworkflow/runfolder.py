@@ -39,6 +39,7 @@ METRICS = "metrics.json"  # test metrics; written last, so it marks a finished r
 PREDICTIONS = "predictions.npz"  # y_true, y_prob of the evaluation split
 INTERPRETATION = "interpretation.json"
 TRANSFER = "transfer.json"  # backbone, cache, head, stages of transfer runs
+SEQUENCE = "sequence.json"  # forecast and text runs: windows, vocabulary, baselines
 SCRATCH = "scratch.json"  # a from-scratch lesson's tables (its report reads them)
 HEAD = "head.npz"  # a transfer run's k-NN head as plain arrays (not a Keras layer)
 REPORT = "report.html"
@@ -153,10 +154,16 @@ class RunRecord:
     evaluations: dict[str, dict[str, Any]] = field(default_factory=dict)
     interpretation: dict[str, Any] = field(default_factory=dict)
     transfer: dict[str, Any] = field(default_factory=dict)  # transfer.json of transfer runs
+    sequence: dict[str, Any] = field(default_factory=dict)  # sequence.json: forecast, text
 
     @property
     def name(self) -> str:
         return str(self.config.get("name", self.folder.name))
+
+    @property
+    def task(self) -> str:
+        """``auto`` (binary, multiclass, regression), segmentation, forecast or text."""
+        return str(self.config.get("task", "auto"))
 
     @property
     def model_path(self) -> Path:
@@ -222,6 +229,7 @@ def read_run(folder: str | Path) -> RunRecord:
         },
         interpretation=_optional_json(folder / INTERPRETATION),
         transfer=_optional_json(folder / TRANSFER),
+        sequence=_optional_json(folder / SEQUENCE),
     )
 
 

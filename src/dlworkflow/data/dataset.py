@@ -11,7 +11,7 @@ import numpy as np
 from dlworkflow.data.preprocess import Preprocessing
 
 Task = Literal["binary", "multiclass", "regression"]
-Kind = Literal["image", "tabular"]
+Kind = Literal["image", "tabular", "series", "text"]
 
 
 @dataclass

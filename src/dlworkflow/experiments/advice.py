@@ -8,11 +8,19 @@ the steps.
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from dlworkflow.config import ExperimentConfig
+from dlworkflow.data import Dataset
+from dlworkflow.figures import save_figure
 from dlworkflow.models import zoo
+from dlworkflow.train import TrainResult
 from dlworkflow.train.diagnosis import diagnose
+from dlworkflow.train.lr_finder import lr_finder_figure
+from dlworkflow.train.schedules import schedule_figure
 
 
 def diagnose_run(
@@ -25,6 +33,31 @@ def diagnose_run(
     facts = diagnose(history, baseline_error, chance_error)
     facts["advice"] = _advice(facts, history, config)
     return facts
+
+
+def run_diagnostics(
+    config: ExperimentConfig,
+    dataset: Dataset,
+    result: TrainResult,
+    learnability: dict | None,
+    figures: Path,
+) -> dict:
+    """Steps 5–8 for the report: learnability, the LR chosen, curve diagnosis and advice."""
+    chance_error = None
+    if dataset.task != "regression":
+        counts = np.bincount(dataset.train.y, minlength=dataset.num_classes)
+        chance_error = 1 - counts.max() / counts.sum()
+    if result.lr_finder is not None:
+        save_figure(lr_finder_figure(result.lr_finder), figures / "lr_finder.svg")
+    if config.train.schedule.kind != "constant":
+        figure = schedule_figure(config.train.schedule, config.train.epochs, result.base_lr)
+        save_figure(figure, figures / "schedule.svg")
+    return {
+        "learnability": learnability,
+        "base_lr": result.base_lr,
+        "lr_finder": result.lr_finder.to_dict() if result.lr_finder else None,
+        "diagnosis": diagnose_run(result.history, chance_error=chance_error, config=config),
+    }
 
 
 def _advice(

@@ -25,6 +25,11 @@ def evaluate_run(folder: str | Path, data: DataSpec | dict[str, Any] | str) -> d
     what it saw in training. Results go to ``evaluations/<source>/`` and the report.
     """
     record = read_run(folder)
+    if record.sequence:
+        raise BadInput(
+            f"{record.folder}: a {record.sequence['task']} run; its evaluation is in its report "
+            "(dlw predict gives new forecasts or labels)"
+        )
     if isinstance(data, DataSpec):
         data = data.model_dump()
     elif isinstance(data, str):

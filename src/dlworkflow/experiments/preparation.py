@@ -14,6 +14,9 @@ import numpy as np
 
 from dlworkflow.config import ExperimentConfig
 from dlworkflow.data import Dataset, Split, encode_labels, load_dataset
+from dlworkflow.experiments.forecast import prepare_forecast
+from dlworkflow.experiments.sequence_plan import SequencePlan
+from dlworkflow.experiments.text import prepare_text
 from dlworkflow.models import (
     build_from_layers,
     build_zoo,
@@ -48,6 +51,8 @@ def prepare(config: ExperimentConfig) -> Prepared:
         from dlworkflow.experiments.segmentation import prepare_segmentation
 
         return prepare_segmentation(config)  # type: ignore[return-value]  # same fields
+    if config.task in ("forecast", "text"):  # a SequencePlan: the same fields and arrays()
+        return prepare_sequence(config)  # type: ignore[return-value]
     dataset = load_dataset(config.data, seed=config.seed)
     flatten = wants_flat_input(config, dataset)
     if flatten:
@@ -100,3 +105,10 @@ def evaluation_split(dataset: Dataset):
         if split is not None:
             return name, split
     raise AssertionError("a dataset always has a training split")
+
+
+def prepare_sequence(config: ExperimentConfig) -> SequencePlan:
+    """Load and check the data, build and compile the model. Writes nothing."""
+    if config.task == "forecast":
+        return prepare_forecast(config)
+    return prepare_text(config)

@@ -6,17 +6,15 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from rich.console import Console
 from rich.markup import escape
 
 from dlworkflow import runfolder
 from dlworkflow.atomic import write_json, write_npz, write_with
 from dlworkflow.config import ExperimentConfig, load_config
-from dlworkflow.data import Dataset
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import evaluate_predictions, save_training_curves
-from dlworkflow.experiments.advice import diagnose_run
+from dlworkflow.experiments.advice import run_diagnostics
 from dlworkflow.experiments.folder import (
     Run,
     close_run_folder,
@@ -25,13 +23,10 @@ from dlworkflow.experiments.folder import (
 )
 from dlworkflow.experiments.preparation import Prepared, evaluation_split, predict_with, prepare
 from dlworkflow.experiments.tracking import Tracker, TrackingOptions
-from dlworkflow.figures import save_figure
 from dlworkflow.interpret.section import interpret_run
 from dlworkflow.models.picture import save_drawings
-from dlworkflow.train import TrainResult, fit
+from dlworkflow.train import fit
 from dlworkflow.train.learnability import check_learnability
-from dlworkflow.train.lr_finder import lr_finder_figure
-from dlworkflow.train.schedules import schedule_figure
 
 
 def run(
@@ -58,6 +53,10 @@ def run(
         from dlworkflow.experiments.segmentation import run_segmentation
 
         return run_segmentation(config, Path(runs_dir), console, origin, tracking)
+    if config.task in ("forecast", "text"):  # their own data, models and evaluation
+        from dlworkflow.experiments.sequence import run_sequence
+
+        return run_sequence(config, Path(runs_dir), console, origin, tracking)
     try:
         prepared = prepare(config)
     except BadInput as error:
@@ -99,7 +98,7 @@ def _train_and_evaluate(
         tracker.callbacks(),
     )
     figures = folder / runfolder.FIGURES
-    diagnostics = _diagnostics(config, dataset, result, learnability, figures)
+    diagnostics = run_diagnostics(config, dataset, result, learnability, figures)
     write_json(folder / runfolder.DIAGNOSTICS, diagnostics)
     model = result.model
     write_with(folder / runfolder.MODEL, model.save)
@@ -134,30 +133,3 @@ def _train_and_evaluate(
     close_run_folder(folder, model, metrics)
     tracker.finish(metrics)
     return Run(folder, config, dataset, model, result.history, metrics)
-
-
-def _diagnostics(
-    config: ExperimentConfig,
-    dataset: Dataset,
-    result: TrainResult,
-    learnability: dict | None,
-    figures: Path,
-) -> dict:
-    """Steps 5–8 for the report: learnability, the LR chosen, curve diagnosis and advice."""
-    chance_error = None
-    if dataset.task != "regression":
-        counts = np.bincount(dataset.train.y, minlength=dataset.num_classes)
-        chance_error = 1 - counts.max() / counts.sum()
-    if result.lr_finder is not None:
-        save_figure(lr_finder_figure(result.lr_finder), figures / "lr_finder.svg")
-    if config.train.schedule.kind != "constant":
-        figure = schedule_figure(config.train.schedule, config.train.epochs, result.base_lr)
-        save_figure(figure, figures / "schedule.svg")
-    return {
-        "learnability": learnability,
-        "base_lr": result.base_lr,
-        "lr_finder": result.lr_finder.to_dict() if result.lr_finder else None,
-        "diagnosis": diagnose_run(result.history, chance_error=chance_error, config=config),
-    }
-
-

@@ -206,6 +206,8 @@ def _components_check(model: keras.Model, y: np.ndarray, regression: bool) -> st
     units = output_units(model)
     if regression:
         task, classes = "regression", 0
+        if np.ndim(y) > 1 and units == np.shape(y)[-1]:
+            units = 1  # one linear unit per target column (a multi-step forecast) fits
     else:
         y = np.asarray(y)
         classes = y.shape[-1] if y.ndim > 1 and y.shape[-1] > 1 else max(units, 2)
