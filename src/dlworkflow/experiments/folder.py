@@ -53,7 +53,10 @@ def open_run_folder(
         console.print(f"{'resuming' if resuming else 'run'} [bold]{escape(str(folder))}[/bold]")
         if not resuming:
             write_text(folder / runfolder.CONFIG, config_yaml)
-            write_json(folder / runfolder.ENVIRONMENT, describe_environment(config.seed))
+            write_json(
+                folder / runfolder.ENVIRONMENT,
+                describe_environment(config.seed, config.train.precision),
+            )
             survey_figures(dataset, folder / runfolder.FIGURES)
         write_json(folder / runfolder.DATA, data_record or dataset.describe())
         yield folder, resuming

@@ -20,7 +20,8 @@ from dlworkflow.models.head import Head
 
 
 def _output(head: Head) -> layers.Dense:
-    return layers.Dense(head.units, activation=head.activation, name="output")
+    # float32 under a mixed-precision policy too: full-precision probabilities and loss
+    return layers.Dense(head.units, activation=head.activation, name="output", dtype="float32")
 
 
 def mlp(

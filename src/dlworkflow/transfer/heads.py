@@ -29,6 +29,7 @@ from sklearn.svm import LinearSVC
 
 from dlworkflow.errors import BadInput
 from dlworkflow.figures import plt
+from dlworkflow.train.precision import float32_array
 from dlworkflow.transfer.dense_head import DenseHead
 from dlworkflow.transfer.spec import FeatureSpec
 
@@ -126,7 +127,9 @@ def head_predictor(features: keras.Model, head_path: Path):
     """Raw inputs → class scores for a run whose head has no layer form (k-NN): the saved
     feature extractor, then the pickled scikit-learn head."""
     pipeline = joblib.load(head_path)
-    return lambda x: head_scores(pipeline, features.predict(x, batch_size=256, verbose=0))
+    return lambda x: head_scores(
+        pipeline, float32_array(features.predict(x, batch_size=256, verbose=0))
+    )
 
 
 def keras_head(pipeline: Pipeline, features: keras.KerasTensor) -> keras.KerasTensor | None:
