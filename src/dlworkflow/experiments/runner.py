@@ -17,6 +17,7 @@ from dlworkflow.config import ExperimentConfig, load_config
 from dlworkflow.data import Dataset
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import evaluate_predictions, save_training_curves
+from dlworkflow.evaluate.scores import scores_from_predictions
 from dlworkflow.experiments.advice import diagnose_run
 from dlworkflow.experiments.folder import Run, close_run_folder, open_run_folder
 from dlworkflow.experiments.preparation import Prepared, evaluation_split, predict_with, prepare
@@ -98,10 +99,10 @@ def _train_and_evaluate(
 
     split_name, split = evaluation_split(dataset)
     x_eval, y_eval = arrays(split)
-    scores = model.evaluate(
+    y_prob = model.predict(x_eval, batch_size=config.train.batch_size, verbose=0)
+    scores = scores_from_predictions(model, y_eval, y_prob) or model.evaluate(
         x_eval, y_eval, batch_size=config.train.batch_size, verbose=0, return_dict=True
     )
-    y_prob = model.predict(x_eval, batch_size=config.train.batch_size, verbose=0)
     write_npz(folder / runfolder.PREDICTIONS, y_true=split.y, y_prob=y_prob)
     evaluation = evaluate_predictions(dataset, split, y_prob, figures, predict_with(model))
     save_training_curves(result.history, result.best_epoch, figures)
