@@ -27,7 +27,10 @@ def regression_csv(folder: Path) -> str:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(120, 3))
     y = x @ [1.5, -2.0, 0.5] + rng.normal(scale=0.1, size=120)
-    rows = ["a,b,c,y", *(",".join(f"{v:.5f}" for v in (*row, t)) for row, t in zip(x, y))]
+    rows = [
+        "a,b,c,y",
+        *(",".join(f"{v:.5f}" for v in (*row, t)) for row, t in zip(x, y, strict=True)),
+    ]
     (folder / "reg.csv").write_text("\n".join(rows))
     return f"csv:{folder / 'reg.csv'}"
 
@@ -51,7 +54,10 @@ CASES = {
         "model": {"layers": CONV},
         "train": {"precision": "mixed_bfloat16"},
     },
-    "regression": {"data": {"source": "REGRESSION", "options": {"target": "y"}}, "compile": {"metrics": ["mae", "mse"]}},
+    "regression": {
+        "data": {"source": "REGRESSION", "options": {"target": "y"}},
+        "compile": {"metrics": ["mae", "mse"]},
+    },
 }
 
 
