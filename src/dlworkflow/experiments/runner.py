@@ -21,6 +21,7 @@ from dlworkflow.evaluate.scores import scores_from_predictions
 from dlworkflow.experiments.advice import diagnose_run
 from dlworkflow.experiments.folder import Run, close_run_folder, open_run_folder
 from dlworkflow.experiments.preparation import Prepared, evaluation_split, predict_with, prepare
+from dlworkflow.experiments.timing import StepClock
 from dlworkflow.experiments.tracking import Tracker, TrackingOptions
 from dlworkflow.figures import save_figure
 from dlworkflow.interpret.section import interpret_run
@@ -50,16 +51,24 @@ def run(
         from dlworkflow.experiments.transfer_run import run_transfer
 
         return run_transfer(config, Path(runs_dir), console, origin)
+    clock = StepClock()
     try:
         prepared = prepare(config)
     except BadInput as error:
         raise BadInput(f"{origin}{error}") from None  # name the config file, too
+    clock.lap("prepare")
     with open_run_folder(config, prepared.dataset, Path(runs_dir), console) as (folder, resuming):
-        return _train_and_evaluate(prepared, folder, resuming, console, tracking)
+        clock.lap("folder and survey")
+        return _train_and_evaluate(prepared, folder, resuming, console, tracking, clock)
 
 
 def _train_and_evaluate(
-    prepared: Prepared, folder: Path, resuming: bool, console: Console, tracking: TrackingOptions
+    prepared: Prepared,
+    folder: Path,
+    resuming: bool,
+    console: Console,
+    tracking: TrackingOptions,
+    clock: StepClock,
 ) -> Run:
     """Steps 5–10 into the open run folder: learnability, fit, diagnosis, evaluation."""
     config, dataset = prepared.config, prepared.dataset
@@ -77,6 +86,7 @@ def _train_and_evaluate(
             soft_wrap=True,
             highlight=False,
         )
+    clock.lap("learnability")
     tracker = Tracker(tracking, folder, config)
     result = fit(
         prepared.model,
@@ -88,14 +98,17 @@ def _train_and_evaluate(
         console,
         tracker.callbacks(),
     )
+    clock.lap("fit")
     figures = folder / runfolder.FIGURES
     diagnostics = _diagnostics(config, dataset, result, learnability, figures)
     write_json(folder / runfolder.DIAGNOSTICS, diagnostics)
+    clock.lap("diagnosis")
     model = result.model
     write_with(folder / runfolder.MODEL, model.save)
     _, graph_warning = save_drawings(model, figures)
     if graph_warning:
         console.print(f"[yellow]warning:[/yellow] {escape(graph_warning)}", soft_wrap=True)
+    clock.lap("save model and drawings")
 
     split_name, split = evaluation_split(dataset)
     x_eval, y_eval = arrays(split)
@@ -104,10 +117,13 @@ def _train_and_evaluate(
         x_eval, y_eval, batch_size=config.train.batch_size, verbose=0, return_dict=True
     )
     write_npz(folder / runfolder.PREDICTIONS, y_true=split.y, y_prob=y_prob)
+    clock.lap("test predictions and scores")
     evaluation = evaluate_predictions(dataset, split, y_prob, figures, predict_with(model))
     save_training_curves(result.history, result.best_epoch, figures)
+    clock.lap("evaluation figures")
     interpretation = interpret_run(model, dataset, split, y_prob, figures)
     write_json(folder / runfolder.INTERPRETATION, interpretation)
+    clock.lap("interpretation")
     metrics = {
         "split": split_name,
         **{name: float(value) for name, value in scores.items()},
@@ -118,6 +134,7 @@ def _train_and_evaluate(
         "resumed_from_epoch": result.resumed_from_epoch,
         "train_seconds": round(result.seconds, 3),
         "params": int(model.count_params()),
+        "step_seconds": clock.seconds,  # the table, metrics and report come after
     }
     shutil.rmtree(folder / runfolder.CHECKPOINTS, ignore_errors=True)
     close_run_folder(folder, model, metrics)
