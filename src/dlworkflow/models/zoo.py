@@ -96,6 +96,29 @@ def notes_cnn(input_shape: tuple[int, ...], head: Head, activation: str = "relu"
     )
 
 
+def fast_cnn(
+    input_shape: tuple[int, ...], head: Head, dropout: float = 0.25, activation: str = "relu"
+) -> keras.Model:
+    """A small, fast MNIST net: conv3×32 ×2, pool, conv3×64 ×2, pool, dropout, output
+    (75,242 params on 28×28×1). ``examples/mnist_fast.yaml`` trains it to 99 % in a few
+    epochs with a one-cycle schedule and bfloat16."""
+    return keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            layers.Conv2D(32, 3, activation=activation),
+            layers.Conv2D(32, 3, activation=activation),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(64, 3, activation=activation),
+            layers.Conv2D(64, 3, activation=activation),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dropout(dropout),
+            _output(head),
+        ],
+        name="fast_cnn",
+    )
+
+
 def alexnet(input_shape: tuple[int, ...], head: Head, dropout: float = 0.5) -> keras.Model:
     """Krizhevsky 2012 as the notes count it (62,378,344 params on 227×227×3, 1000 classes)."""
     return keras.Sequential(
@@ -168,6 +191,7 @@ ZOO: dict[str, Callable[..., keras.Model]] = {
     "lenet5": lenet5,
     "reference_cnn": reference_cnn,
     "notes_cnn": notes_cnn,
+    "fast_cnn": fast_cnn,
     "alexnet": alexnet,
     "vgg16": vgg16,
     "pilotnet": pilotnet,
