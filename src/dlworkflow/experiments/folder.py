@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +17,8 @@ from dlworkflow import runfolder
 from dlworkflow.atomic import write_json, write_text
 from dlworkflow.config import ExperimentConfig
 from dlworkflow.data import Dataset
-from dlworkflow.data.survey import survey_figures
 from dlworkflow.experiments.environment import describe_environment
+from dlworkflow.experiments.survey_reuse import survey_once
 from dlworkflow.models.summary import model_table
 from dlworkflow.report import build_report
 
@@ -57,8 +58,9 @@ def open_run_folder(
                 folder / runfolder.ENVIRONMENT,
                 describe_environment(config.seed, config.train.precision),
             )
-            survey_figures(dataset, folder / runfolder.FIGURES)
-        write_json(folder / runfolder.DATA, data_record or dataset.describe())
+        data = write_json(folder / runfolder.DATA, data_record or dataset.describe())
+        if not resuming:  # compared as written, so the record is read back
+            survey_once(dataset, json.loads(data.read_text(encoding="utf-8")), folder)
         yield folder, resuming
 
 
