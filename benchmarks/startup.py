@@ -60,7 +60,7 @@ def setup(work: Path) -> dict[str, list[str]]:
     for seed in (1, 2):
         config = work / f"tiny{seed}.yaml"
         config.write_text(
-            f"name: tiny{seed}\nseed: {seed}\ndata: {{limit: 300}}\ntrain: {{epochs: 1}}\n"
+            f"name: tiny{seed}\nseed: {seed}\ndata: {{limit: 300, seed: 0}}\ntrain: {{epochs: 1}}\n"
         )
         timed([*DLW, "run", str(config), "--runs-dir", str(work / "runs")], work)
     timed([*DLW, "gallery", "init"], work)
