@@ -16,6 +16,7 @@ EXPECTED_PARAMS = {
     "lab1_mlp_raw.yaml": 623_290,
     "lab1_mlp_normalised.yaml": 623_290,
     "mnist_reference_cnn.yaml": 600_810,
+    "mnist_fast.yaml": 75_242,
 }
 # Sweeps: the parameter count of every run, in order.
 SWEEP_PARAMS = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -89,9 +90,12 @@ def report_command(
     run_folder: Annotated[Path, typer.Argument(help="A finished run folder.")],
 ) -> None:
     """(Re)build report.html from a run folder alone."""
-    with backend():
-        from dlworkflow.report import build_report
+    from dlworkflow import runfolder
+    from dlworkflow.report import build_report
 
+    # a folder with model_table.json needs no Keras; an older one opens model.keras
+    has_table = (run_folder / runfolder.MODEL_TABLE).is_file()
+    with nullcontext() if has_table else backend():
         path = build_report(run_folder)
     out.print(f"report: {escape(str(path))}")
 

@@ -10,10 +10,13 @@ from importlib.metadata import PackageNotFoundError, version
 
 import keras
 
+from dlworkflow.train.precision import resolve_precision
+
 PACKAGES = ("dlworkflow", "keras", "tensorflow", "numpy", "scikit-learn", "matplotlib")
 
 
-def describe_environment(seed: int) -> dict:
+def describe_environment(seed: int, precision: str = "float32") -> dict:
+    """``precision`` is the ``train.precision`` setting; the record adds the policy it chose."""
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -21,6 +24,7 @@ def describe_environment(seed: int) -> dict:
         "cpu_count": os.cpu_count(),
         "backend": keras.backend.backend(),
         "seed": seed,
+        "precision": {"setting": precision, "policy": resolve_precision(precision)},
         "packages": {name: _version(name) for name in PACKAGES},
         "git_sha": _git_sha(),
     }

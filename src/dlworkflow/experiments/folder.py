@@ -16,8 +16,8 @@ from dlworkflow import runfolder
 from dlworkflow.atomic import write_json, write_text
 from dlworkflow.config import ExperimentConfig
 from dlworkflow.data import Dataset
-from dlworkflow.data.survey import survey_figures
 from dlworkflow.experiments.environment import describe_environment
+from dlworkflow.experiments.survey_reuse import survey_once
 from dlworkflow.models.summary import model_table
 from dlworkflow.report import build_report
 from dlworkflow.train.checkpoints import check_resume_state
@@ -60,11 +60,15 @@ def open_run_folder(
         console.print(f"{'resuming' if resuming else 'run'} [bold]{escape(str(folder))}[/bold]")
         if not resuming:
             write_text(folder / runfolder.CONFIG, config_yaml)
-            write_json(folder / runfolder.ENVIRONMENT, describe_environment(config.seed))
-            write_json(folder / runfolder.DATA, data_record or dataset.describe())
-            (survey or (lambda figures: survey_figures(dataset, figures)))(
-                folder / runfolder.FIGURES
+            write_json(
+                folder / runfolder.ENVIRONMENT,
+                describe_environment(config.seed, config.train.precision),
             )
+            data = write_json(folder / runfolder.DATA, data_record or dataset.describe())
+            if survey is None:  # compared as written, so the record is read back
+                survey_once(dataset, runfolder.read_json(data), folder)
+            else:
+                survey(folder / runfolder.FIGURES)
         yield folder, resuming
 
 

@@ -26,6 +26,7 @@ from dlworkflow.models import (
 )
 from dlworkflow.train import CompilePlan, plan_compile
 from dlworkflow.train.components import check_monitors
+from dlworkflow.train.precision import MIXED, dtype_policy, float32_output, resolve_precision
 from dlworkflow.train.schedules import check_schedule
 
 
@@ -59,12 +60,17 @@ def prepare(config: ExperimentConfig) -> Prepared:
         dataset.preprocessing = dataset.preprocessing.with_flatten(True)
     input_shape = (int(np.prod(dataset.input_shape)),) if flatten else dataset.input_shape
     keras.utils.set_random_seed(config.seed)
-    if config.model.zoo is not None:
-        head = head_for(dataset.task, dataset.num_classes)
-        model = build_zoo(config.model.zoo, input_shape, head, config.model.options)
-    else:
-        model = build_from_layers(config.model.layers or [], input_shape, config.name)
-    return Prepared(config, dataset, model, compile_for(config, dataset, model))
+    policy = resolve_precision(config.train.precision)
+    with dtype_policy(policy):  # layers take the policy when built, the optimizer at compile
+        if config.model.zoo is not None:
+            head = head_for(dataset.task, dataset.num_classes)
+            model = build_zoo(config.model.zoo, input_shape, head, config.model.options)
+        else:
+            layers = config.model.layers or []
+            layers = float32_output(layers) if policy in MIXED else layers
+            model = build_from_layers(layers, input_shape, config.name)
+        plan = compile_for(config, dataset, model)
+    return Prepared(config, dataset, model, plan)
 
 
 def compile_for(config: ExperimentConfig, dataset: Dataset, model: keras.Model) -> CompilePlan:

@@ -14,6 +14,7 @@ from dlworkflow.atomic import write_json, write_npz, write_with
 from dlworkflow.config import ExperimentConfig, load_config
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import evaluate_predictions, save_training_curves
+from dlworkflow.evaluate.scores import scores_from_predictions
 from dlworkflow.experiments.advice import run_diagnostics
 from dlworkflow.experiments.folder import (
     Run,
@@ -22,6 +23,7 @@ from dlworkflow.experiments.folder import (
     saved_learnability,
 )
 from dlworkflow.experiments.preparation import Prepared, evaluation_split, predict_with, prepare
+from dlworkflow.experiments.timing import StepClock
 from dlworkflow.experiments.tracking import Tracker, TrackingOptions
 from dlworkflow.interpret.section import interpret_run
 from dlworkflow.models.picture import save_drawings
@@ -57,18 +59,26 @@ def run(
         from dlworkflow.experiments.sequence import run_sequence
 
         return run_sequence(config, Path(runs_dir), console, origin, tracking)
+    clock = StepClock()
     try:
         prepared = prepare(config)
     except BadInput as error:
         raise BadInput(f"{origin}{error}") from None  # name the config file, too
+    clock.lap("prepare")
     with open_run_folder(
         config, prepared.dataset, Path(runs_dir), console, model=prepared.model
     ) as (folder, resuming):
-        return _train_and_evaluate(prepared, folder, resuming, console, tracking)
+        clock.lap("folder and survey")
+        return _train_and_evaluate(prepared, folder, resuming, console, tracking, clock)
 
 
 def _train_and_evaluate(
-    prepared: Prepared, folder: Path, resuming: bool, console: Console, tracking: TrackingOptions
+    prepared: Prepared,
+    folder: Path,
+    resuming: bool,
+    console: Console,
+    tracking: TrackingOptions,
+    clock: StepClock,
 ) -> Run:
     """Steps 5–10 into the open run folder: learnability, fit, diagnosis, evaluation."""
     config, dataset = prepared.config, prepared.dataset
@@ -86,6 +96,7 @@ def _train_and_evaluate(
             soft_wrap=True,
             highlight=False,
         )
+    clock.lap("learnability")
     tracker = Tracker(tracking, folder, config)
     result = fit(
         prepared.model,
@@ -97,26 +108,32 @@ def _train_and_evaluate(
         console,
         tracker.callbacks(),
     )
+    clock.lap("fit")
     figures = folder / runfolder.FIGURES
     diagnostics = run_diagnostics(config, dataset, result, learnability, figures)
     write_json(folder / runfolder.DIAGNOSTICS, diagnostics)
+    clock.lap("diagnosis")
     model = result.model
     write_with(folder / runfolder.MODEL, model.save)
     _, graph_warning = save_drawings(model, figures)
     if graph_warning:
         console.print(f"[yellow]warning:[/yellow] {escape(graph_warning)}", soft_wrap=True)
+    clock.lap("save model and drawings")
 
     split_name, split = evaluation_split(dataset)
     x_eval, y_eval = arrays(split)
-    scores = model.evaluate(
+    y_prob = model.predict(x_eval, batch_size=config.train.batch_size, verbose=0)
+    scores = scores_from_predictions(model, y_eval, y_prob) or model.evaluate(
         x_eval, y_eval, batch_size=config.train.batch_size, verbose=0, return_dict=True
     )
-    y_prob = model.predict(x_eval, batch_size=config.train.batch_size, verbose=0)
     write_npz(folder / runfolder.PREDICTIONS, y_true=split.y, y_prob=y_prob)
+    clock.lap("test predictions and scores")
     evaluation = evaluate_predictions(dataset, split, y_prob, figures, predict_with(model))
     save_training_curves(result.history, result.best_epoch, figures)
+    clock.lap("evaluation figures")
     interpretation = interpret_run(model, dataset, split, y_prob, figures)
     write_json(folder / runfolder.INTERPRETATION, interpretation)
+    clock.lap("interpretation")
     metrics = {
         "split": split_name,
         **{name: float(value) for name, value in scores.items()},
@@ -128,6 +145,7 @@ def _train_and_evaluate(
         "resumed_from_epoch": result.resumed_from_epoch,
         "train_seconds": round(result.seconds, 3),
         "params": int(model.count_params()),
+        "step_seconds": clock.seconds,  # the table, metrics and report come after
     }
     shutil.rmtree(folder / runfolder.CHECKPOINTS, ignore_errors=True)
     close_run_folder(folder, model, metrics)

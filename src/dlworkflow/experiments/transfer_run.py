@@ -28,6 +28,7 @@ from dlworkflow.data import Preprocessing, load_dataset
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import evaluate_predictions
 from dlworkflow.evaluate.plots import training_curves_figure
+from dlworkflow.evaluate.scores import scores_from_predictions
 from dlworkflow.experiments.folder import Run, close_run_folder, open_run_folder
 from dlworkflow.experiments.preparation import Prepared, compile_for, evaluation_split, predict_with
 from dlworkflow.figures import save_figure
@@ -236,8 +237,10 @@ def _fine_tune(
     split_name, split = evaluation_split(dataset)
     x_eval, y_eval = prepared.arrays(split)
     batch = config.train.batch_size
-    scores = model.evaluate(x_eval, y_eval, batch_size=batch, verbose=0, return_dict=True)
     y_prob = model.predict(x_eval, batch_size=batch, verbose=0)
+    scores = scores_from_predictions(model, y_eval, y_prob) or model.evaluate(
+        x_eval, y_eval, batch_size=batch, verbose=0, return_dict=True
+    )
     record.update(
         stages={
             "seconds": [round(s, 3) for s in tuned.seconds],

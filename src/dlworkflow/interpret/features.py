@@ -14,6 +14,7 @@ from scipy.ndimage import gaussian_filter
 from dlworkflow.errors import BadInput
 from dlworkflow.interpret.gradients import gradient_function
 from dlworkflow.interpret.probe import cached, check_layer, probe_model, spatial_layers
+from dlworkflow.train.precision import float32_array
 
 
 def feature_maps(
@@ -32,7 +33,7 @@ def feature_maps(
     else:
         layers = [check_layer(model, name, "feature maps") for name in layers]
     outputs = probe_model(model, layers)(np.asarray(image, np.float32)[None], training=False)
-    return {name: np.asarray(output)[0] for name, output in zip(layers, outputs, strict=False)}
+    return {name: float32_array(output)[0] for name, output in zip(layers, outputs, strict=False)}
 
 
 def maximise_filters(
@@ -89,5 +90,5 @@ def maximise_filters(
 
 def _filter_mean(outputs, filters):
     """Each sample's score: the mean activation of its own filter over the grid."""
-    means = keras.ops.mean(outputs[0], axis=(1, 2))
+    means = keras.ops.mean(keras.ops.cast(outputs[0], "float32"), axis=(1, 2))  # also bf16
     return keras.ops.sum(means * keras.ops.one_hot(filters, means.shape[-1]), axis=1)

@@ -17,6 +17,8 @@ from contextlib import AbstractContextManager, nullcontext
 import keras
 import numpy as np
 
+from dlworkflow.train.precision import float32_array
+
 # (the model's outputs as a list, one int32 target per sample) -> one score per sample;
 # the target is a class id, -1 for "the predicted class", or a filter number
 Score = Callable[[Sequence, object], object]
@@ -53,7 +55,7 @@ def gradient_function(
 
     def run(x: np.ndarray, targets: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
         outputs, grad = step(np.asarray(x, np.float32), np.asarray(targets, np.int32))
-        return [o.numpy() for o in outputs], grad.numpy()
+        return [float32_array(o) for o in outputs], float32_array(grad)
 
     return run
 
@@ -69,7 +71,7 @@ def forward_function(model: keras.Model) -> Callable[[np.ndarray], list[np.ndarr
     def forward(x):
         return _as_list(model(x, training=False))
 
-    return lambda x: [o.numpy() for o in forward(np.asarray(x, np.float32))]
+    return lambda x: [float32_array(o) for o in forward(np.asarray(x, np.float32))]
 
 
 def _tensorflow():

@@ -21,7 +21,8 @@ from dlworkflow.models.unet import unet, unet_notes
 
 
 def _output(head: Head) -> layers.Dense:
-    return layers.Dense(head.units, activation=head.activation, name="output")
+    # float32 under a mixed-precision policy too: full-precision probabilities and loss
+    return layers.Dense(head.units, activation=head.activation, name="output", dtype="float32")
 
 
 def mlp(
@@ -93,6 +94,29 @@ def notes_cnn(input_shape: tuple[int, ...], head: Head, activation: str = "relu"
             _output(head),
         ],
         name="notes_cnn",
+    )
+
+
+def fast_cnn(
+    input_shape: tuple[int, ...], head: Head, dropout: float = 0.25, activation: str = "relu"
+) -> keras.Model:
+    """A small, fast MNIST net: conv3×32 ×2, pool, conv3×64 ×2, pool, dropout, output
+    (75,242 params on 28×28×1). ``examples/mnist_fast.yaml`` trains it to 99 % in a few
+    epochs with a one-cycle schedule and bfloat16."""
+    return keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            layers.Conv2D(32, 3, activation=activation),
+            layers.Conv2D(32, 3, activation=activation),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(64, 3, activation=activation),
+            layers.Conv2D(64, 3, activation=activation),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dropout(dropout),
+            _output(head),
+        ],
+        name="fast_cnn",
     )
 
 
@@ -168,6 +192,7 @@ ZOO: dict[str, Callable[..., keras.Model]] = {
     "lenet5": lenet5,
     "reference_cnn": reference_cnn,
     "notes_cnn": notes_cnn,
+    "fast_cnn": fast_cnn,
     "alexnet": alexnet,
     "vgg16": vgg16,
     "pilotnet": pilotnet,

@@ -23,6 +23,7 @@ from dlworkflow.errors import BadInput
 from dlworkflow.models import output_activation, output_units
 from dlworkflow.train.clone import current_lr, training_copy
 from dlworkflow.train.components import REGRESSION_LOSSES, plan_compile
+from dlworkflow.train.precision import float32_array
 from dlworkflow.train.spec import CompileSpec
 
 GOAL = 0.5  # the loss must at least halve on the batch…
@@ -116,8 +117,7 @@ def _overfit(
     copy = training_copy(model)
     if lr is not None:
         copy.optimizer.learning_rate = lr
-    loss_start = _loss(copy, xb, yb)
-    accuracy_start = None if regression else _accuracy(copy, xb, yb)
+    loss_start, accuracy_start = _scores(copy, xb, yb, regression)
     losses: list[float | None] = []
     loss_end, accuracy_end, outcome = math.nan, None, "nan"
     for step in range(1, steps + 1):
@@ -127,8 +127,7 @@ def _overfit(
             break
         if step % CHECK_EVERY and step < steps:
             continue
-        loss_end = _loss(copy, xb, yb)
-        accuracy_end = None if regression else _accuracy(copy, xb, yb)
+        loss_end, accuracy_end = _scores(copy, xb, yb, regression)
         outcome = _outcome(loss_start, loss_end, accuracy_end)
         if outcome in ("learns", "nan"):
             break
@@ -152,13 +151,18 @@ def _outcome(start: float, end: float, accuracy: float | None) -> str:
     return "slow" if end < (1 - FALLING) * start else "flat"
 
 
-def _loss(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
-    """Loss in inference mode (dropout off), so start and end compare like with like."""
-    return float(model.test_on_batch(x, y, return_dict=True)["loss"])
-
-
-def _accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean(_classes(model.predict_on_batch(x)) == _classes(y)))
+def _scores(
+    model: keras.Model, x: np.ndarray, y: np.ndarray, regression: bool
+) -> tuple[float, float | None]:
+    """Loss in inference mode (dropout off, so start and end compare like with like) and,
+    for a classifier, the batch accuracy — from one eager forward pass: the copy lives
+    for seconds, so tracing a test and a predict function for it would cost more."""
+    y_pred = model(x, training=False)
+    target = keras.ops.convert_to_tensor(y)
+    loss = float(model.compute_loss(x=x, y=target, y_pred=y_pred, training=False))
+    if regression:
+        return loss, None
+    return loss, float(np.mean(_classes(float32_array(y_pred)) == _classes(y)))
 
 
 def _classes(values: np.ndarray) -> np.ndarray:
@@ -239,7 +243,7 @@ def _signal_check(
     nearest neighbours in input space share labels more often than after shuffling?"""
     rng = np.random.default_rng(0)
     if len(held_out) >= 20:
-        predicted = trained.predict(x[held_out], verbose=0)
+        predicted = float32_array(trained(x[held_out], training=False))
         checks["held_out_signal_z"] = _signal_z(predicted, y[held_out], regression, rng)
         if checks["held_out_signal_z"] >= SIGNAL_Z:
             return None

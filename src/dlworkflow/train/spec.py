@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from dlworkflow.train.precision import Precision
 from dlworkflow.validation import StrictModel, shorthand
 
 
@@ -108,6 +109,7 @@ class TrainSpec(StrictModel):
     lr: float | Literal["auto"] | None = None
     schedule: ScheduleSpec = Field(default_factory=ScheduleSpec)
     learnability: bool = True  # overfit one batch before training (workflow step 5)
+    precision: Precision = "float32"  # Keras dtype policy; auto: bfloat16 where native
     early_stopping: EarlyStoppingSpec | None = None
     checkpoint: CheckpointSpec = Field(default_factory=CheckpointSpec)
     reduce_lr: ReduceLRSpec | None = None

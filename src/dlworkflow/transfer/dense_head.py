@@ -16,6 +16,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from dlworkflow.train.precision import float32_array
+
 
 class DenseHead(ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
@@ -73,7 +75,9 @@ class DenseHead(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         check_is_fitted(self, "model_")
-        scores = self.model_.predict(x.astype(np.float32), batch_size=1024, verbose=0)
+        scores = float32_array(
+            self.model_.predict(x.astype(np.float32), batch_size=1024, verbose=0)
+        )
         return np.hstack([1 - scores, scores]) if scores.shape[1] == 1 else scores
 
     def predict(self, x: np.ndarray) -> np.ndarray:

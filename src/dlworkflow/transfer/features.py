@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from dlworkflow.atomic import write_bytes, write_npz
 from dlworkflow.data import Dataset
+from dlworkflow.train.precision import float32_array
 
 FEATURES = "features.npz"
 
@@ -60,7 +61,7 @@ def extract(
         task = progress.add_task("", total=len(x))
         for start in batches:
             batch = x[start : start + batch_size].astype(np.float32)
-            out.append(np.asarray(model.predict_on_batch(batch)))
+            out.append(float32_array(model.predict_on_batch(batch)))
             progress.advance(task, len(batch))
     return np.concatenate(out).reshape(len(x), -1)
 

@@ -28,6 +28,7 @@ from sklearn.svm import LinearSVC
 
 from dlworkflow.errors import BadInput
 from dlworkflow.figures import plt
+from dlworkflow.train.precision import float32_array
 from dlworkflow.transfer.dense_head import DenseHead
 from dlworkflow.transfer.head_store import load_knn_head
 from dlworkflow.transfer.spec import FeatureSpec
@@ -126,7 +127,7 @@ def head_predictor(features: keras.Model, head_path: Path):
     """Raw inputs → class scores for a run whose head has no layer form (k-NN): the saved
     feature extractor, then the head rebuilt from plain arrays (never unpickled)."""
     scores = load_knn_head(head_path)
-    return lambda x: scores(features.predict(x, batch_size=256, verbose=0))
+    return lambda x: scores(float32_array(features.predict(x, batch_size=256, verbose=0)))
 
 
 def keras_head(pipeline: Pipeline, features: keras.KerasTensor) -> keras.KerasTensor | None:
