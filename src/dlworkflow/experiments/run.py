@@ -18,7 +18,7 @@ import numpy as np
 from rich.console import Console
 
 from dlworkflow.atomic import write_json, write_npz, write_text, write_with
-from dlworkflow.config import ExperimentConfig, load_config
+from dlworkflow.config import ExperimentConfig, load_config, read_config_mapping
 from dlworkflow.data import Dataset, Split, encode_labels, load_dataset
 from dlworkflow.data.survey import survey_figures
 from dlworkflow.errors import BadInput
@@ -115,6 +115,15 @@ def run(
     ``tracking`` mirrors the run into MLflow and/or TensorBoard as it trains.
     """
     origin = f"{config}: " if isinstance(config, (str, Path)) else ""
+    if not isinstance(config, ExperimentConfig):  # task: detection has its own config
+        from dlworkflow.experiments.detection_config import is_detection, load_detection_config
+
+        mapping, name = read_config_mapping(config)
+        if is_detection(mapping):
+            from dlworkflow.experiments.detection import run_detection
+
+            detection = load_detection_config(mapping, name)
+            return run_detection(detection, Path(runs_dir), console or Console(stderr=True), origin)
     config = load_config(config)
     console = console or Console(stderr=True)
     tracking = tracking or TrackingOptions()
