@@ -41,7 +41,11 @@ def draw_boxes(
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4) * scale
     colours = [colour] * len(boxes) if isinstance(colour[0], int) else list(colour)
     for index, box in enumerate(boxes):
-        pen.rectangle([float(v) for v in box], outline=tuple(colours[index]), width=width)
+        corners = [float(v) for v in box]
+        # a dark halo keeps a box visible on an object of its own colour
+        halo = [corners[0] - 1, corners[1] - 1, corners[2] + 1, corners[3] + 1]
+        pen.rectangle(halo, outline=(0, 0, 0), width=width + 2)
+        pen.rectangle(corners, outline=tuple(colours[index]), width=width)
         if index < len(labels) and labels[index]:
             pen.text((float(box[0]) + 2, float(box[1]) + 1), labels[index], fill=colours[index])
     return np.asarray(picture)

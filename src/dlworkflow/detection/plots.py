@@ -56,7 +56,7 @@ def mistakes_figure(
         scale = max(1, 256 // max(image.shape[:2]))
         axis.imshow(draw_mistakes(image, entry, scale))
         axis.set_title(
-            f"{entry['image']}\nmAP@0.5 −{entry['map50_cost']:.4f}: "
+            f"{entry['image']}\ncosts mAP@0.5 {entry['map50_cost']:.4f}: "
             f"{len(entry['false_positives'])} FP, {len(entry['false_negatives'])} FN",
             fontsize=8,
         )

@@ -62,7 +62,8 @@ def _conv(x, filters: int, name: str, dilation: int = 1):
     x = layers.Conv2D(
         filters, 3, padding="same", dilation_rate=dilation, use_bias=False, name=name
     )(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    # momentum 0.9: moving statistics that keep up within a few hundred CPU steps
+    x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
 
 

@@ -1,0 +1,173 @@
+#!/usr/bin/env python
+"""Detection building blocks against their references, timed in the same process.
+
+1. Greedy NMS on N random boxes (default 10,000; ~40 % kept at IoU 0.5) against
+   ``tf.image.non_max_suppression``: time ratio and whether the kept indices are identical.
+2. Pairwise IoU of N×1,000 boxes against the same matrix in TensorFlow ops.
+3. COCO mAP on M images of predictions (default 5,000; ~3 truths and ~6 predictions
+   each, 5 classes) against ``pycocotools`` (evaluate + accumulate + summarize):
+   time ratio and the largest difference of mAP@[.5:.95] and mAP@0.5.
+
+Sides alternate, repeats keep the best time. ``--train``: also the shapes example's
+training time to mAP@0.5 ≥ 0.8 (one dlw run of examples/detection_shapes.yaml).
+
+    python benchmarks/detection.py [--boxes 10000] [--images 5000] [--repeats 3] [--train]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import argparse
+import contextlib
+import io
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from dlworkflow.detection import nms, pairwise_iou
+from dlworkflow.detection.coco import Boxes, coco_map, to_coco_json
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def best_of(repeats: int, *sides):
+    """Run the sides alternately ``repeats`` times; the best time and last result of each."""
+    times = [np.inf] * len(sides)
+    results = [None] * len(sides)
+    for _ in range(repeats):
+        for i, side in enumerate(sides):
+            start = time.perf_counter()
+            results[i] = side()
+            times[i] = min(times[i], time.perf_counter() - start)
+    return times, results
+
+
+def random_boxes(rng: np.random.Generator, n: int) -> np.ndarray:
+    corner = rng.uniform(0, 1000, (n, 2))
+    return np.concatenate([corner, corner + rng.uniform(5, 60, (n, 2))], axis=1)
+
+
+def bench_nms(n: int, repeats: int) -> None:
+    rng = np.random.default_rng(0)
+    boxes = random_boxes(rng, n).astype(np.float32)
+    scores = rng.uniform(size=n).astype(np.float32)
+    yx = tf.constant(boxes[:, [1, 0, 3, 2]])
+    tf_scores = tf.constant(scores)
+    (mine, theirs), (kept, reference) = best_of(
+        repeats,
+        lambda: nms(boxes, scores, 0.5),
+        lambda: tf.image.non_max_suppression(yx, tf_scores, n, 0.5).numpy(),
+    )
+    same = np.array_equal(kept, reference)
+    print(
+        f"NMS, {n:,} boxes, IoU 0.5: dlworkflow {mine * 1e3:.1f} ms, TensorFlow "
+        f"{theirs * 1e3:.1f} ms (ratio {mine / theirs:.2f}×), kept {len(kept):,}, "
+        f"identical indices: {same}"
+    )
+
+
+def bench_iou(n: int, repeats: int) -> None:
+    rng = np.random.default_rng(1)
+    a, b = random_boxes(rng, n), random_boxes(rng, 1000)
+
+    def tf_iou():
+        x, y = tf.constant(a)[:, None, :], tf.constant(b)[None, :, :]
+        low, high = tf.maximum(x[..., :2], y[..., :2]), tf.minimum(x[..., 2:], y[..., 2:])
+        inter = tf.reduce_prod(tf.maximum(high - low, 0.0), axis=-1)
+        area = lambda z: (z[..., 2] - z[..., 0]) * (z[..., 3] - z[..., 1])  # noqa: E731
+        return (inter / (area(x) + area(y) - inter)).numpy()
+
+    (mine, theirs), (got, reference) = best_of(repeats, lambda: pairwise_iou(a, b), tf_iou)
+    print(
+        f"pairwise IoU, {n:,}×1,000: dlworkflow {mine * 1e3:.1f} ms, TensorFlow ops "
+        f"{theirs * 1e3:.1f} ms (ratio {mine / theirs:.2f}×), max |difference| "
+        f"{np.abs(got - reference).max():.1e}"
+    )
+
+
+def synthetic(images: int, classes: int = 5):
+    rng = np.random.default_rng(2)
+    truths, predictions = [], []
+    for _ in range(images):
+        n = rng.integers(1, 6)
+        truth = random_boxes(rng, n)
+        labels = rng.integers(0, classes, n)
+        near = truth + rng.normal(0, 4, truth.shape)
+        junk = random_boxes(rng, rng.integers(0, 6))
+        boxes = np.concatenate([near, junk])
+        predicted = np.concatenate([labels, rng.integers(0, classes, len(junk))])
+        truths.append(Boxes(truth, labels))
+        predictions.append(Boxes(boxes, predicted, rng.uniform(size=len(boxes))))
+    return truths, predictions, [f"class{k}" for k in range(classes)]
+
+
+def bench_map(images: int, repeats: int) -> None:
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    truths, predictions, names = synthetic(images)
+    dataset, results = to_coco_json(truths, predictions, names)
+
+    def reference():
+        with contextlib.redirect_stdout(io.StringIO()):
+            gt = COCO()
+            gt.dataset = dataset
+            gt.createIndex()
+            evaluation = COCOeval(gt, gt.loadRes(results), "bbox")
+            evaluation.evaluate()
+            evaluation.accumulate()
+            evaluation.summarize()
+        return evaluation.stats
+
+    (mine, theirs), (result, stats) = best_of(
+        repeats, lambda: coco_map(truths, predictions, names), reference
+    )
+    difference = max(abs(result.map - stats[0]), abs(result.map50 - stats[1]))
+    print(
+        f"COCO mAP, {images:,} images, {sum(map(len, predictions)):,} predictions: dlworkflow "
+        f"{mine:.2f} s, pycocotools {theirs:.2f} s (ratio {mine / theirs:.2f}×), "
+        f"mAP {result.map:.4f} vs {stats[0]:.4f}, max |difference| {difference:.1e}"
+    )
+
+
+def bench_training() -> None:
+    import json
+
+    from rich.console import Console
+
+    from dlworkflow.experiments import run
+
+    with tempfile.TemporaryDirectory() as runs:
+        start = time.perf_counter()
+        result = run(ROOT / "examples" / "detection_shapes.yaml", runs, Console(stderr=True))
+        total = time.perf_counter() - start
+        metrics = json.loads((result.folder / "metrics.json").read_text())
+    print(
+        f"shapes detector: mAP@0.5 {metrics['map50']:.4f} (mAP {metrics['map']:.4f}) after "
+        f"{metrics['epochs_run']} epochs; training {metrics['train_seconds']:.0f} s, "
+        f"whole run {total:.0f} s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--boxes", type=int, default=10_000)
+    parser.add_argument("--images", type=int, default=5_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--train", action="store_true")
+    args = parser.parse_args()
+    bench_nms(args.boxes, args.repeats)
+    bench_iou(args.boxes, args.repeats)
+    bench_map(args.images, args.repeats)
+    if args.train:
+        bench_training()
+
+
+if __name__ == "__main__":
+    main()
