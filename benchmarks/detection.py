@@ -99,6 +99,7 @@ def synthetic(images: int, classes: int = 5):
         truth = random_boxes(rng, n)
         labels = rng.integers(0, classes, n)
         near = truth + rng.normal(0, 4, truth.shape)
+        near[:, 2:] = np.maximum(near[:, 2:], near[:, :2] + 1)  # corners stay ordered
         junk = random_boxes(rng, rng.integers(0, 6))
         boxes = np.concatenate([near, junk])
         predicted = np.concatenate([labels, rng.integers(0, classes, len(junk))])

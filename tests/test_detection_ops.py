@@ -59,7 +59,12 @@ def test_zero_area_boxes_have_iou_zero() -> None:
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("threshold", [0.3, 0.5, 0.7])
-def test_nms_equals_tensorflow(seed: int, threshold: float) -> None:
+@pytest.mark.parametrize("pair_cap", [None, 0], ids=["pairs", "sweep"])
+def test_nms_equals_tensorflow(
+    seed: int, threshold: float, pair_cap: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if pair_cap is not None:  # force the per-box sweep used when pairs would not fit
+        monkeypatch.setattr("dlworkflow.detection.suppression.MAX_CANDIDATE_PAIRS", pair_cap)
     rng = np.random.default_rng(seed)
     boxes = random_boxes(rng, 500)
     scores = rng.uniform(size=500).astype(np.float32)

@@ -12,8 +12,8 @@ from dlworkflow.detection.boxes import (
     encode_boxes,
     pairwise_iou,
 )
-from dlworkflow.detection.nms import batched_nms, nms
 from dlworkflow.detection.roi import crop_and_resize, roi_align, roi_pool
+from dlworkflow.detection.suppression import batched_nms, nms
 
 __all__ = [
     "batched_nms",

@@ -50,12 +50,21 @@ def pairwise_iou(a: np.ndarray, b: np.ndarray, box_format: BoxFormat = "xyxy") -
     b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
     if box_format != "xyxy":
         a, b = convert_boxes(a, box_format, "xyxy"), convert_boxes(b, box_format, "xyxy")
-    top_left = np.maximum(a[:, None, :2], b[None, :, :2])
-    bottom_right = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(bottom_right - top_left, 0, None), axis=-1)
-    union = box_area(a)[:, None] + box_area(b)[None, :] - inter
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+    # one (N, M) temporary at a time, updated in place: the matrix is the memory cost
+    width = np.minimum(a[:, None, 2], b[None, :, 2])
+    width -= np.maximum(a[:, None, 0], b[None, :, 0])
+    np.clip(width, 0, None, out=width)
+    inter = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter -= np.maximum(a[:, None, 1], b[None, :, 1])
+    np.clip(inter, 0, None, out=inter)
+    inter *= width
+    union = width  # reuse the buffer
+    np.add(box_area(a)[:, None], box_area(b)[None, :], out=union)
+    union -= inter
+    positive = union > 0
+    np.divide(inter, union, out=inter, where=positive)
+    inter[~positive] = 0.0
+    return inter
 
 
 def encode_boxes(

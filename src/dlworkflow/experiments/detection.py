@@ -52,6 +52,7 @@ from dlworkflow.report.detection import build_detection_report
 from dlworkflow.train import fit
 from dlworkflow.train.components import make_optimizer
 from dlworkflow.train.diagnosis import diagnose
+from dlworkflow.transfer.backbone import load_backbone, preprocess_layer
 
 MISTAKE_IMAGES = 24  # drawn one by one into mistakes/; the JSON lists every image
 LEARNABILITY_STEPS = 100
@@ -97,9 +98,39 @@ def prepare_detection(config: DetectionConfig) -> DetectionPrepared:
                 f"train.{key}.monitor: '{spec.monitor}' is not logged; use {' or '.join(allowed)}"
             )
     keras.utils.set_random_seed(config.seed)
-    model = build_centre_detector(data.images.shape[1:], data.num_classes, config.model.width)
+    backbone = None
+    if config.model.backbone is not None:
+        backbone = pretrained_backbone(config, data.images.shape[1:])
+    model = build_centre_detector(
+        data.images.shape[1:], data.num_classes, config.model.width, backbone
+    )
     model.compile(optimizer=make_optimizer(config.compile), loss=centre_loss)
     return DetectionPrepared(config, data, splits, model)
+
+
+def pretrained_backbone(config: DetectionConfig, image_shape: tuple[int, ...]) -> keras.Model:
+    """Raw pixels → the backbone's own preprocessing → its conv base, at the image size."""
+    spec = config.model.backbone
+    if spec.input_size is None:
+        spec = spec.model_copy(update={"input_size": tuple(image_shape[:2])})
+    try:
+        backbone = load_backbone(spec, image_shape, config.seed)
+    except BadInput as error:
+        raise BadInput(str(error).replace("transfer.backbone", "model.backbone")) from None
+    backbone.base.trainable = not config.model.freeze
+    inputs = keras.Input(image_shape, name="pixels")
+    x = inputs
+    if backbone.input_shape[:2] != tuple(image_shape[:2]):
+        x = keras.layers.Resizing(*backbone.input_shape[:2], name="resize")(x)
+    if backbone.preprocess.mode != "none":
+        x = preprocess_layer(backbone.preprocess, image_shape[2])(x)
+    features = backbone.base(x)
+    if len(features.shape) != 4:
+        raise BadInput(
+            f"model.backbone.cut: a detector needs a spatial feature map; '{backbone.cut}' "
+            f"gives {tuple(features.shape[1:])}"
+        )
+    return keras.Model(inputs, features, name="backbone")
 
 
 def run_detection(

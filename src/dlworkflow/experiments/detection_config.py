@@ -10,6 +10,7 @@ from pydantic import Field, ValidationError, field_validator
 from dlworkflow.config import CompileSpec, TrainSpec
 from dlworkflow.data.spec import SplitSpec
 from dlworkflow.errors import BadInput
+from dlworkflow.transfer.spec import BackboneSpec
 from dlworkflow.validation import StrictModel, first_error
 
 
@@ -38,10 +39,15 @@ class BoxDataSpec(StrictModel):
 
 
 class DetectorSpec(StrictModel):
-    """The centre-based detector: its width (channels of the first full stage)."""
+    """The centre-based detector: its width (channels of its own conv stages and head)
+    and, optionally, a pretrained ``backbone`` (as ``transfer.backbone``: a Keras
+    Applications name, ``run:FOLDER`` or a ``.keras`` file) cut at the end of its conv
+    base, run at the data's image size and frozen unless ``freeze: false``."""
 
     kind: Literal["centre"] = "centre"
     width: int = Field(32, ge=4, le=256)
+    backbone: BackboneSpec | None = None
+    freeze: bool = True
 
 
 class PredictSpec(StrictModel):

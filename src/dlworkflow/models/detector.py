@@ -15,7 +15,7 @@ import numpy as np
 from keras import layers, ops
 
 from dlworkflow.detection.coco import Boxes
-from dlworkflow.detection.nms import batched_nms
+from dlworkflow.detection.suppression import batched_nms
 
 BOX_CHANNELS = 4  # offset x, offset y, log w, log h
 PRIOR = 0.05  # initial heatmap probability: the focal loss starts from rare positives
@@ -30,9 +30,9 @@ def build_centre_detector(
 ) -> keras.Model:
     """Image (uint8 values as floats) → grid (H/s, W/s, classes + 4).
 
-    Without ``backbone``: four conv stages (stride 4) then two dilated convs for the
-    context a 24-pixel shape needs. With one (a transfer backbone's feature map), the
-    same head sits on its output, whose stride is the image size over the map size.
+    Without ``backbone``: four conv stages (stride 4); with one (a transfer backbone's
+    feature map), its output, whose stride is the image size over the map size. Then
+    two dilated convs give the context a whole object needs, and the head.
     """
     inputs = keras.Input(input_shape, name="image")
     if backbone is None:
@@ -41,10 +41,10 @@ def build_centre_detector(
             x = _conv(x, filters, f"stage{stage}")
             if stage in (0, 1):
                 x = layers.MaxPooling2D(name=f"pool{stage}")(x)
-        for rate in (2, 4):
-            x = _conv(x, 2 * width, f"context_d{rate}", dilation=rate)
     else:
         x = backbone(inputs)
+    for rate in (2, 4):
+        x = _conv(x, 2 * width, f"context_d{rate}", dilation=rate)
     x = _conv(x, 2 * width, "head")
     heatmap = layers.Conv2D(
         num_classes,
