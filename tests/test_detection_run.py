@@ -83,3 +83,37 @@ def test_bad_detection_configs_are_refused_before_a_folder(
     with pytest.raises(BadInput, match=message):
         run(config, runs_dir=tmp_path / "runs")
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_saved_model_serves_as_a_frozen_backbone(tmp_path: Path) -> None:
+    import keras
+
+    from dlworkflow.experiments.detection import prepare_detection
+    from dlworkflow.experiments.detection_config import DetectionConfig
+    from dlworkflow.models.detector import grid_stride
+
+    small = keras.Sequential(
+        [
+            keras.Input((16, 16, 3)),
+            keras.layers.Conv2D(4, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2),
+        ]
+    )
+    small.save(tmp_path / "small.keras")
+    config = DetectionConfig.model_validate(
+        {
+            "data": {"options": {"count": 12}, "image_size": 32},
+            "model": {"width": 8, "backbone": str(tmp_path / "small.keras")},
+        }
+    )
+    prepared = prepare_detection(config)
+    model = prepared.model
+    assert grid_stride(model) == 4 and model.output_shape[1:] == (8, 8, 3 + 4)
+    backbone = model.get_layer("backbone")
+    assert not any(w.trainable for w in backbone.weights)
+    kernel = [layer for layer in backbone.layers if layer.name.endswith("_base")][0]
+    np.testing.assert_array_equal(kernel.get_weights()[0], small.layers[0].get_weights()[0])
