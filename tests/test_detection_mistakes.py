@@ -81,3 +81,39 @@ def test_costs_are_the_map_gain_of_removing_each_images_mistakes() -> None:
     order = ["b", "c"] if costs[1] >= costs[2] else ["c", "b"]
     assert [r["image"] for r in ranked] == order
     assert ranked[0]["map50_cost"] == pytest.approx(max(costs), abs=1e-6)
+
+
+def test_figures_are_written(tmp_path) -> None:
+    from PIL import Image
+
+    from dlworkflow.data.shapes import render_shapes
+    from dlworkflow.detection.coco import coco_map
+    from dlworkflow.detection.plots import (
+        box_grid_figure,
+        box_survey_figure,
+        detection_confusion_figure,
+        mistakes_figure,
+        pr_curves_figure,
+    )
+    from dlworkflow.figures import save_figure
+
+    scenes = render_shapes(count=6, size=32, min_size=6, max_size=12, seed=0)
+    truths = [Boxes(b, lab) for b, lab in zip(scenes.boxes, scenes.labels, strict=True)]
+    predictions = [Boxes(t.boxes + 2, t.labels, np.linspace(0.9, 0.5, len(t))) for t in truths]
+    names = scenes.class_names
+    ranked = rank_images(truths, predictions, names, scenes.names)
+    figures = {
+        "survey.svg": box_survey_figure(scenes.boxes, scenes.labels, names),
+        "grid.png": box_grid_figure(scenes.images, scenes.boxes, scenes.labels, names),
+        "pr.svg": pr_curves_figure(coco_map(truths, predictions, names)),
+        "confusion.svg": detection_confusion_figure(
+            confusion_matrix(truths, predictions, len(names)), names
+        ),
+        "mistakes.png": mistakes_figure(scenes.images, ranked),
+    }
+    for name, figure in figures.items():
+        path = save_figure(figure, tmp_path / name)
+        if name.endswith(".png"):
+            assert Image.open(path).size[0] > 100
+        else:
+            assert path.read_text().lstrip().startswith("<?xml")

@@ -63,6 +63,10 @@ def test_a_yolo_folder_trains_and_reports(tmp_path: Path) -> None:
     for name in ("box_survey.svg", "box_grid.png", "pr_curves.svg", "detection_confusion.svg"):
         assert (run_folder / "figures" / name).is_file()
     assert "mAP@0.5" in result.stdout
+    (run_folder / "report.html").unlink()
+    again = run_dlw("report", str(run_folder), cwd=tmp_path)  # dlw report knows the task
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert 'id="mistake-list"' in (run_folder / "report.html").read_text()
 
 
 @pytest.mark.parametrize(

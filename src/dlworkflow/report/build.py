@@ -45,6 +45,10 @@ def page_templates() -> Environment:
 
 def build_report(folder: str | Path) -> Path:
     """Write ``report.html`` into the run folder and return its path."""
+    if _task(Path(folder)) == "detection":  # its own page: boxes, mAP, mistakes per image
+        from dlworkflow.report.detection import build_detection_report
+
+        return build_detection_report(folder)
     record = read_run(folder)
     model_rows, totals = _model_table(record.model_path)
     template = page_templates().get_template("report.html.j2")
@@ -62,6 +66,16 @@ def build_report(folder: str | Path) -> Path:
         config_yaml=yaml.safe_dump(record.config, sort_keys=False, allow_unicode=True),
     )
     return write_text(record.folder / "report.html", html)
+
+
+def _task(folder: Path) -> str | None:
+    import json
+
+    path = folder / "data.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("task") if path.is_file() else None
+    except (ValueError, AttributeError):
+        return None  # read_run names what is wrong with it
 
 
 def _figure_reader(folder: Path):
