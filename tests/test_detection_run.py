@@ -121,3 +121,17 @@ def test_a_saved_model_serves_as_a_frozen_backbone(tmp_path: Path) -> None:
     assert not any(w.trainable for w in backbone.weights)
     kernel = [layer for layer in backbone.layers if layer.name.endswith("_base")][0]
     np.testing.assert_array_equal(kernel.get_weights()[0], small.layers[0].get_weights()[0])
+
+
+def test_dlw_run_refuses_a_bad_label_line_with_exit_2(tmp_path: Path) -> None:
+    folder = write_shapes_as_yolo(tmp_path / "yolo", 4)
+    (folder / "labels" / "scene2.txt").write_text("0 0.5 0.5 0.2 0.2\n5 0.5 0.5 0.2 0.2\n")
+    config_path = tmp_path / "detect.yaml"
+    config_path.write_text(
+        yaml.safe_dump({"name": "bad", "task": "detection", "data": {"source": f"yolo:{folder}"}})
+    )
+    result = run_dlw("run", str(config_path), "--runs-dir", str(tmp_path / "runs"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "scene2.txt line 2: class id 5 is not one of 0..2" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "runs").exists()

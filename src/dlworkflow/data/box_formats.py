@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from dlworkflow.data.boxes import LabelledImage
+from dlworkflow.data.boxes import LabelledImage, open_image
 from dlworkflow.errors import BadInput
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -37,8 +37,6 @@ def _read_text(path: Path, limit: int) -> str:
 
 
 def _image_size(path: Path) -> tuple[int, int]:
-    from dlworkflow.data.boxes import open_image
-
     picture = open_image(path)
     return picture.width, picture.height
 

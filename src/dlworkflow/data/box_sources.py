@@ -28,6 +28,8 @@ def load_box_source(
     """The dataset and, when the source fixes one, the indices of its own test split."""
     options = dict(options)
     if source == "shapes":
+        if image_size[0] != image_size[1]:
+            raise BadInput("data.image_size: shapes draws square scenes; give one number")
         return render_shapes(size=image_size[0], seed=seed, **_shape_options(options)), None
     if options:
         raise BadInput(f"data.options: {', '.join(options)}: only the shapes source takes options")

@@ -64,6 +64,7 @@ class DetectionPrepared:
     data: BoxDataset
     splits: dict[str, np.ndarray]
     model: keras.Model
+    own_test_set: bool = False  # the source fixed its test split (raccoon)
 
     def split(self, name: str) -> BoxDataset:
         return self.data.subset(self.splits[name])
@@ -105,7 +106,7 @@ def prepare_detection(config: DetectionConfig) -> DetectionPrepared:
         data.images.shape[1:], data.num_classes, config.model.width, backbone
     )
     model.compile(optimizer=make_optimizer(config.compile), loss=centre_loss)
-    return DetectionPrepared(config, data, splits, model)
+    return DetectionPrepared(config, data, splits, model, own_test is not None)
 
 
 def pretrained_backbone(config: DetectionConfig, image_shape: tuple[int, ...]) -> keras.Model:
@@ -208,7 +209,7 @@ def describe_data(prepared: DetectionPrepared) -> dict:
         **prepared.data.describe(),
         "class_names": prepared.data.class_names,
         "splits": splits,
-        "own_test_set": prepared.data.source == "raccoon",
+        "own_test_set": prepared.own_test_set,
     }
 
 
