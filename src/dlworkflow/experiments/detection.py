@@ -25,7 +25,7 @@ from dlworkflow.data.box_sources import load_box_source, split_boxes
 from dlworkflow.data.boxes import BoxDataset
 from dlworkflow.detection.coco import Boxes, coco_map
 from dlworkflow.detection.draw import draw_mistakes
-from dlworkflow.detection.mistakes import confusion_matrix, map50_costs, rank_images
+from dlworkflow.detection.mistakes import confusion_matrix, rank_images
 from dlworkflow.detection.plots import (
     box_grid_figure,
     box_survey_figure,
@@ -276,7 +276,6 @@ def evaluate_detector(
         truths, predictions, test.num_classes, score_threshold=predict.score_threshold
     )
     ranked = rank_images(truths, predictions, test.class_names, test.names, predict.score_threshold)
-    _, costs = map50_costs(truths, predictions, test.num_classes)
     save_figure(pr_curves_figure(result), figures / "pr_curves.svg")
     save_figure(
         detection_confusion_figure(counts, test.class_names), figures / "detection_confusion.svg"
@@ -313,7 +312,6 @@ def evaluate_detector(
         "false_positives": false_pos,
         "false_negatives": false_neg,
         "most_costly": [{"image": e["image"], "map50_cost": e["map50_cost"]} for e in ranked[:10]],
-        "total_cost": float(np.sum(costs)),
         "report_text": (
             f"mAP@0.5 {result.map50:.4f}, mAP@[.5:.95] {result.map:.4f} on {len(test)} test "
             f"images; at score ≥ {predict.score_threshold:g}: {false_pos} false positives, "
