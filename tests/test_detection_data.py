@@ -189,3 +189,13 @@ def test_shapes_are_seeded_and_boxes_match_the_masks() -> None:
 def test_bad_sources_are_refused(source: str, options: dict, message: str) -> None:
     with pytest.raises(BadInput, match=message):
         load_box_source(source, options, (32, 32), 0)
+
+
+def test_mirrored_scenes_keep_boxes_on_their_shapes() -> None:
+    scenes = render_shapes(count=5, size=40, seed=2)
+    mirrored = scenes.mirrored()
+    np.testing.assert_array_equal(mirrored.images[:, :, ::-1], scenes.images)
+    for mask, boxes, labels in zip(mirrored.masks, mirrored.boxes, mirrored.labels, strict=True):
+        for box, label in zip(boxes.astype(int), labels, strict=True):
+            inside = mask[box[1] : box[3], box[0] : box[2]]
+            assert (inside[:, 0] == label + 1).any() and (inside[:, -1] == label + 1).any()

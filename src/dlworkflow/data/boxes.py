@@ -66,6 +66,24 @@ class BoxDataset:
             self.meta,
         )
 
+    def mirrored(self) -> BoxDataset:
+        """Every image flipped left–right, its boxes (and masks) with it."""
+        width = self.images.shape[2]
+        boxes = [
+            np.stack([width - b[:, 2], b[:, 1], width - b[:, 0], b[:, 3]], axis=1)
+            for b in self.boxes
+        ]
+        return BoxDataset(
+            self.images[:, :, ::-1].copy(),
+            boxes,
+            list(self.labels),
+            self.class_names,
+            [f"{name}-mirrored" for name in self.names],
+            None if self.masks is None else self.masks[:, :, ::-1].copy(),
+            self.source,
+            self.meta,
+        )
+
     def describe(self) -> dict:
         """Counts for ``data.json`` and the survey: images, boxes, boxes per class."""
         labels = np.concatenate([np.zeros(0, np.int64), *self.labels]).astype(np.int64)
@@ -78,6 +96,23 @@ class BoxDataset:
             "boxes_per_class": dict(zip(self.class_names, counts.tolist(), strict=True)),
             "images_without_boxes": int(sum(len(b) == 0 for b in self.boxes)),
         }
+
+
+def concatenate_boxes(first: BoxDataset, second: BoxDataset) -> BoxDataset:
+    """Two datasets of the same classes and image size as one."""
+    masks = None
+    if first.masks is not None and second.masks is not None:
+        masks = np.concatenate([first.masks, second.masks])
+    return BoxDataset(
+        np.concatenate([first.images, second.images]),
+        first.boxes + second.boxes,
+        first.labels + second.labels,
+        first.class_names,
+        first.names + second.names,
+        masks,
+        first.source,
+        first.meta,
+    )
 
 
 def open_image(path: Path) -> Image.Image:

@@ -55,20 +55,23 @@ def _overlapping_later(lo: np.ndarray, hi: np.ndarray, threshold: float):
     whose IoU with it is above ``threshold``; None when there are too many pairs."""
     n = len(lo)
     by_left = np.argsort(lo[:, 0], kind="stable")
-    left = lo[by_left, 0]
-    first = np.arange(1, n + 1)
-    last = np.searchsorted(left, hi[by_left, 0], side="left")  # lefts before this right edge
-    counts = np.maximum(last - first, 0)
-    if counts.sum() > MAX_CANDIDATE_PAIRS:
+    x1, y1, x2, y2 = (column[by_left] for column in (lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]))
+    last = np.searchsorted(x1, x2, side="left")  # boxes starting before this one ends
+    counts = np.maximum(last - np.arange(1, n + 1), 0)
+    total = int(counts.sum())
+    if total > MAX_CANDIDATE_PAIRS:
         return None
-    a = np.repeat(np.arange(n), counts)
-    b = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + a + 1
-    a, b = by_left[a], by_left[b]  # back to score order
-    areas = np.prod(hi - lo, axis=1)
-    inter = np.prod(np.clip(np.minimum(hi[a], hi[b]) - np.maximum(lo[a], lo[b]), 0, None), axis=1)
+    a = np.repeat(np.arange(n, dtype=np.int64), counts)
+    b = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts) + a + 1
+    # rows first: most pairs that overlap in x do not in y, and leave here cheaply
+    inter_y = np.minimum(y2[a], y2[b]) - np.maximum(y1[a], y1[b])
+    overlap = inter_y > 0
+    a, b, inter_y = a[overlap], b[overlap], inter_y[overlap]
+    inter = np.clip(np.minimum(x2[a], x2[b]) - np.maximum(x1[a], x1[b]), 0, None) * inter_y
+    areas = (x2 - x1) * (y2 - y1)
     union = areas[a] + areas[b] - inter
     iou = np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
-    a, b = a[iou > threshold], b[iou > threshold]
+    a, b = by_left[a[iou > threshold]], by_left[b[iou > threshold]]  # back to score order
     source, target = np.minimum(a, b), np.maximum(a, b)  # the higher score suppresses
     sort = np.argsort(source, kind="stable")
     starts = np.searchsorted(source[sort], np.arange(n + 1))

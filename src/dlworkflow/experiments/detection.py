@@ -22,7 +22,7 @@ from rich.console import Console
 
 from dlworkflow.atomic import write_json, write_text, write_with
 from dlworkflow.data.box_sources import load_box_source, split_boxes
-from dlworkflow.data.boxes import BoxDataset
+from dlworkflow.data.boxes import BoxDataset, concatenate_boxes
 from dlworkflow.detection.coco import Boxes, coco_map
 from dlworkflow.detection.draw import draw_mistakes
 from dlworkflow.detection.mistakes import confusion_matrix, rank_images
@@ -72,6 +72,8 @@ class DetectionPrepared:
     def arrays(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Images (float32 pixel values) and the encoded grid targets of a split."""
         part = self.split(name)
+        if name == "train" and self.config.data.flip:
+            part = concatenate_boxes(part, part.mirrored())
         rows, cols = self.model.output_shape[1:3]
         targets = encode_targets(
             part.boxes, part.labels, (rows, cols), grid_stride(self.model), part.num_classes

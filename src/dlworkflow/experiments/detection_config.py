@@ -22,6 +22,7 @@ class BoxDataSpec(StrictModel):
     options: dict[str, Any] = Field(default_factory=dict)
     image_size: int | tuple[int, int] = 64
     split: SplitSpec = Field(default_factory=SplitSpec)
+    flip: bool = False  # train on a mirrored copy of every training image as well
 
     @field_validator("image_size")
     @classmethod
