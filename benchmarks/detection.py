@@ -1,8 +1,10 @@
 #!/usr/bin/env python
 """Detection building blocks against their references, timed in the same process.
 
-1. Greedy NMS on N random boxes (default 10,000; ~40 % kept at IoU 0.5) against
-   ``tf.image.non_max_suppression``: time ratio and whether the kept indices are identical.
+1. Greedy NMS on N random boxes (default 10,000) against
+   ``tf.image.non_max_suppression``: time ratio and whether the kept indices are
+   identical; sparse (corners over 1000², most kept) and dense (corners in 100², the
+   same sizes: most suppressed).
 2. Pairwise IoU of N×1,000 boxes against the same matrix in TensorFlow ops.
 3. COCO mAP on M images of predictions (default 5,000; ~3 truths and ~6 predictions
    each, 5 classes) against ``pycocotools`` (evaluate + accumulate + summarize):
@@ -15,7 +17,8 @@ weights are downloaded), its conv base under the detector at 128×128, mAP@0.5 o
 author's 40-image test split.
 
     python benchmarks/detection.py [--boxes 10000] [--images 5000] [--repeats 3] [--train]
-    DLW_DATA_HOME=/work/shared/datasets python benchmarks/detection.py --raccoon [--fine-tune]
+    DLW_DATA_HOME=../shared/datasets python benchmarks/detection.py --raccoon [--flip]
+    (add --fine-tune to unfreeze the CNN)
 """
 
 from __future__ import annotations
@@ -53,14 +56,16 @@ def best_of(repeats: int, *sides):
     return times, results
 
 
-def random_boxes(rng: np.random.Generator, n: int) -> np.ndarray:
-    corner = rng.uniform(0, 1000, (n, 2))
+def random_boxes(rng: np.random.Generator, n: int, extent: float = 1000) -> np.ndarray:
+    """Corners anywhere in ``extent``², sides 5 to 60."""
+    corner = rng.uniform(0, extent, (n, 2))
     return np.concatenate([corner, corner + rng.uniform(5, 60, (n, 2))], axis=1)
 
 
-def bench_nms(n: int, repeats: int) -> None:
+def bench_nms(n: int, repeats: int, extent: float = 1000) -> None:
+    """``extent``: the side of the square the boxes fall in (small: dense overlaps)."""
     rng = np.random.default_rng(0)
-    boxes = random_boxes(rng, n).astype(np.float32)
+    boxes = random_boxes(rng, n, extent).astype(np.float32)
     scores = rng.uniform(size=n).astype(np.float32)
     yx = tf.constant(boxes[:, [1, 0, 3, 2]])
     tf_scores = tf.constant(scores)
@@ -71,7 +76,7 @@ def bench_nms(n: int, repeats: int) -> None:
     )
     same = np.array_equal(kept, reference)
     print(
-        f"NMS, {n:,} boxes, IoU 0.5: dlworkflow {mine * 1e3:.1f} ms, TensorFlow "
+        f"NMS, {n:,} boxes in {extent:g}², IoU 0.5: dlworkflow {mine * 1e3:.1f} ms, TensorFlow "
         f"{theirs * 1e3:.1f} ms (ratio {mine / theirs:.2f}×), kept {len(kept):,}, "
         f"identical indices: {same}"
     )
@@ -161,7 +166,9 @@ def bench_training() -> None:
     )
 
 
-def bench_raccoon(pretrain_limit: int, pretrain_epochs: int, epochs: int, freeze: bool) -> None:
+def bench_raccoon(
+    pretrain_limit: int, pretrain_epochs: int, epochs: int, freeze: bool, flip: bool
+) -> None:
     """A CIFAR-10 CNN pretrained here, then the raccoon detector on its conv base at
     128×128, scored on the author's 40 test images."""
     import json
@@ -194,7 +201,12 @@ def bench_raccoon(pretrain_limit: int, pretrain_epochs: int, epochs: int, freeze
                 "name": "raccoon-detector",
                 "task": "detection",
                 "seed": 0,
-                "data": {"source": "raccoon", "image_size": 128, "split": {"val": 0.1}},
+                "data": {
+                    "source": "raccoon",
+                    "image_size": 128,
+                    "split": {"val": 0.1},
+                    "flip": flip,
+                },
                 "model": {
                     "width": 32,
                     "backbone": {"source": f"run:{pretrained.folder}"},
@@ -211,7 +223,8 @@ def bench_raccoon(pretrain_limit: int, pretrain_epochs: int, epochs: int, freeze
         shutil.copytree(detector.folder, keep)
     accuracy = pretrained.metrics.get("accuracy", float("nan"))
     print(
-        f"raccoon detector ({'frozen' if freeze else 'fine-tuned'} CIFAR-10 CNN from "
+        f"raccoon detector ({'frozen' if freeze else 'fine-tuned'} CIFAR-10 CNN"
+        f"{', mirrored copies' if flip else ''} from "
         f"{pretrain_limit:,} images × {pretrain_epochs} epochs, test accuracy {accuracy:.3f}, "
         f"{pretrain_seconds:.0f} s): mAP@0.5 {metrics['map50']:.4f}, mAP {metrics['map']:.4f} "
         f"on the author's 40 test images after {metrics['epochs_run']} epochs "
@@ -230,13 +243,19 @@ def main() -> None:
     parser.add_argument("--pretrain-epochs", type=int, default=6)
     parser.add_argument("--raccoon-epochs", type=int, default=40)
     parser.add_argument("--fine-tune", action="store_true", help="raccoon: unfreeze the CNN")
+    parser.add_argument("--flip", action="store_true", help="raccoon: add mirrored copies")
     args = parser.parse_args()
     if args.raccoon:
         bench_raccoon(
-            args.pretrain_limit, args.pretrain_epochs, args.raccoon_epochs, not args.fine_tune
+            args.pretrain_limit,
+            args.pretrain_epochs,
+            args.raccoon_epochs,
+            not args.fine_tune,
+            args.flip,
         )
         return
     bench_nms(args.boxes, args.repeats)
+    bench_nms(args.boxes, args.repeats, extent=100)  # dense: most boxes overlap
     bench_iou(args.boxes, args.repeats)
     bench_map(args.images, args.repeats)
     if args.train:

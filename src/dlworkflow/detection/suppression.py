@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-MAX_CANDIDATE_PAIRS = 20_000_000  # beyond this, the per-box sweep uses less memory
+MAX_CANDIDATE_PAIRS = 5_000_000  # ~200 MB of pair arrays; beyond, the per-box sweep
 
 
 def nms(
