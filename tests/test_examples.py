@@ -72,9 +72,24 @@ def test_sweep_example_is_valid(name: str):
     assert params == SWEEP_PARAMS[name]
 
 
+DETECTION_PARAMS = {"detection_shapes.yaml": 172_855}
+
+
+@pytest.mark.parametrize("name", sorted(DETECTION_PARAMS))
+def test_detection_example_is_valid(name: str):
+    from dlworkflow.config import read_config_mapping
+    from dlworkflow.experiments.detection import prepare_detection
+    from dlworkflow.experiments.detection_config import load_detection_config
+
+    mapping, origin = read_config_mapping(EXAMPLES / name)
+    prepared = prepare_detection(load_detection_config(mapping, origin))
+    assert prepared.model.count_params() == DETECTION_PARAMS[name]
+
+
 def test_every_example_is_checked():
     examples = {p.name for p in EXAMPLES.glob("*.yaml")}
-    assert examples == set(EXPECTED_PARAMS) | set(TRANSFER_PARAMS) | set(SWEEP_PARAMS)
+    checked = set(EXPECTED_PARAMS) | set(TRANSFER_PARAMS) | set(SWEEP_PARAMS)
+    assert examples == checked | set(DETECTION_PARAMS)
 
 
 def test_binary_circles_model_9_learns(tmp_path: Path):
