@@ -223,10 +223,10 @@ def bench_raccoon(
         shutil.copytree(detector.folder, keep)
     accuracy = pretrained.metrics.get("accuracy", float("nan"))
     print(
-        f"raccoon detector ({'frozen' if freeze else 'fine-tuned'} CIFAR-10 CNN"
-        f"{', mirrored copies' if flip else ''} from "
+        f"raccoon detector ({'frozen' if freeze else 'fine-tuned'} CIFAR-10 CNN from "
         f"{pretrain_limit:,} images × {pretrain_epochs} epochs, test accuracy {accuracy:.3f}, "
-        f"{pretrain_seconds:.0f} s): mAP@0.5 {metrics['map50']:.4f}, mAP {metrics['map']:.4f} "
+        f"{pretrain_seconds:.0f} s{'; mirrored copies added' if flip else ''}): "
+        f"mAP@0.5 {metrics['map50']:.4f}, mAP {metrics['map']:.4f} "
         f"on the author's 40 test images after {metrics['epochs_run']} epochs "
         f"({metrics['train_seconds']:.0f} s); run copied to {keep}"
     )
