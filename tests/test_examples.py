@@ -77,9 +77,31 @@ def test_sweep_example_is_valid(name: str):
     assert params == SWEEP_PARAMS[name]
 
 
+DETECTION_PARAMS = {"detection_shapes.yaml": 172_855}
+
+
+@pytest.mark.parametrize("name", sorted(DETECTION_PARAMS))
+def test_detection_example_is_valid(name: str):
+    from dlworkflow.config import read_config_mapping
+    from dlworkflow.experiments.detection import prepare_detection
+    from dlworkflow.experiments.detection_config import load_detection_config
+
+    mapping, origin = read_config_mapping(EXAMPLES / name)
+    prepared = prepare_detection(load_detection_config(mapping, origin))
+    assert prepared.model.count_params() == DETECTION_PARAMS[name]
+
+
 def test_every_example_is_checked():
     examples = {p.name for p in EXAMPLES.glob("*.yaml")}
-    assert examples == set(EXPECTED_PARAMS) | set(TRANSFER_PARAMS) | set(SWEEP_PARAMS)
+    checked = set(EXPECTED_PARAMS) | set(TRANSFER_PARAMS) | set(SWEEP_PARAMS)
+    elsewhere = {  # prepared and counted in the task's own tests
+        "unet_shapes.yaml",  # test_segmentation_run
+        "unet_membrane.yaml",
+        "sunspots_lstm.yaml",  # test_forecast
+        "co2_gru_multistep.yaml",
+        "text_vi_bilstm.yaml",  # test_text
+    }
+    assert examples == checked | set(DETECTION_PARAMS) | elsewhere
 
 
 def test_binary_circles_model_9_learns(tmp_path: Path):

@@ -237,6 +237,19 @@ def read_json(path: Path) -> dict[str, Any]:
     return _mapping(path, json.loads, json.JSONDecodeError, "JSON")
 
 
+def read_json_list(path: Path) -> list[Any]:
+    """A JSON list file of the run folder (e.g. a detection run's mistakes)."""
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise BadInput(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MiB; not a run file")
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+        raise BadInput(f"{path}: corrupt JSON ({str(error).splitlines()[0]})") from None
+    if not isinstance(value, list):
+        raise BadInput(f"{path}: expected a JSON list")
+    return value
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     return _mapping(path, yaml.safe_load, yaml.YAMLError, "YAML")
 

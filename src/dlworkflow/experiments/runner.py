@@ -11,11 +11,12 @@ from rich.markup import escape
 
 from dlworkflow import runfolder
 from dlworkflow.atomic import write_json, write_npz, write_with
-from dlworkflow.config import ExperimentConfig, load_config
+from dlworkflow.config import ExperimentConfig, load_config, read_config_mapping
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import evaluate_predictions, save_training_curves
 from dlworkflow.evaluate.scores import scores_from_predictions
 from dlworkflow.experiments.advice import run_diagnostics
+from dlworkflow.experiments.detection_config import is_detection, load_detection_config
 from dlworkflow.experiments.folder import (
     Run,
     close_run_folder,
@@ -42,6 +43,14 @@ def run(
     ``tracking`` mirrors the run into MLflow and/or TensorBoard as it trains.
     """
     origin = f"{config}: " if isinstance(config, (str, Path)) else ""
+    if not isinstance(config, ExperimentConfig):  # task: detection has its own config
+        mapping, name = read_config_mapping(config)
+        if is_detection(mapping):
+            from dlworkflow.experiments.detection import run_detection
+
+            detection = load_detection_config(mapping, name)
+            console = console or Console(stderr=True, emoji=False)
+            return run_detection(detection, Path(runs_dir), console, origin)
     config = load_config(config)
     runfolder.check_runs_dir(Path(runs_dir))
     console = console or Console(stderr=True, emoji=False)

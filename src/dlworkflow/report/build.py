@@ -26,6 +26,10 @@ def build_report(folder: str | Path) -> Path:
     if is_scratch_run(folder):  # a from-scratch lesson: no Keras model, its own tables
         return build_scratch_report(folder)
     record = read_run(folder)
+    if record.data.get("task") == "detection":  # its own page: boxes, mAP, mistakes
+        from dlworkflow.report.detection import build_detection_report
+
+        return build_detection_report(record)
     table = record.model_table() or _model_table(record)
     html = render(
         "dlworkflow.report",
