@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from dlworkflow.cli import compare, explain, gallery, workflow  # noqa: F401  (registers)
+from dlworkflow.cli import compare, explain, gallery, serve, workflow  # noqa: F401  (registers)
 from dlworkflow.cli.common import app, console, settings
 
 __all__ = ["app", "main"]
