@@ -75,7 +75,9 @@ def decode_image(
             fitted = upright.convert("L" if channels == 1 else "RGB").resize(
                 (width, height), Image.Resampling.BILINEAR
             )
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+    except UnidentifiedImageError:
+        raise BadInput(f"{name}: not a readable image (unknown or damaged format)") from None
+    except (OSError, SyntaxError, ValueError) as error:
         if isinstance(error, BadInput):
             raise
         raise BadInput(f"{name}: not a readable image ({str(error).splitlines()[0]})") from None

@@ -84,10 +84,15 @@ class Predictor:
         x = self.prepare(raw)
         run = run or self.model.predict_on_batch
         parts = [np.asarray(run(x[i : i + BATCH_SIZE])) for i in range(0, len(x), BATCH_SIZE)]
-        y = np.concatenate(parts).reshape(len(x), -1) if parts else np.zeros((0, 1))
-        if self.task != "regression" and y.shape[1] == 1:  # one sigmoid unit
+        return self.finish(np.concatenate(parts) if parts else np.zeros((0, 1)))
+
+    def finish(self, y: np.ndarray) -> np.ndarray:
+        """The model's raw output rows as probabilities per class (one sigmoid unit gives
+        two columns) or values."""
+        y = np.asarray(y, np.float64).reshape(len(y), -1)
+        if self.task != "regression" and y.shape[1] == 1:
             y = np.column_stack([1.0 - y[:, 0], y[:, 0]])
-        return y.astype(np.float64)
+        return y
 
     def answers(self, names: list[str], outputs: np.ndarray, top_k: int = 3) -> list[dict]:
         """One plain answer per sample: class, probability and the top k, or the value."""
