@@ -54,9 +54,20 @@ def decode_image(
 ) -> np.ndarray:
     """Image bytes as one raw sample of the run: EXIF-rotated, channels and size converted,
     pixels 0–255 mapped onto the run's raw range."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image
 
     height, width, channels = _image_shape(spec, name)
+    image = open_image(data, name, max_pixels, "L" if channels == 1 else "RGB")
+    fitted = image.resize((width, height), Image.Resampling.BILINEAR)
+    raw = np.asarray(fitted, np.float32).reshape(height, width, channels)
+    return raw * (spec.top / 255.0) if spec.top != 255.0 else raw
+
+
+def open_image(data: bytes, name: str, max_pixels: int = MAX_PIXELS, mode: str = "RGB"):
+    """Image bytes decoded upright (EXIF orientation applied) in ``mode``, once its
+    format is a photo format and its header's pixel count is within ``max_pixels``."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in IMAGE_FORMATS:
@@ -71,20 +82,15 @@ def decode_image(
                     f"of {max_pixels:,}; downscale it"
                 )
             image.load()
-            upright = ImageOps.exif_transpose(image)
-            fitted = upright.convert("L" if channels == 1 else "RGB").resize(
-                (width, height), Image.Resampling.BILINEAR
-            )
+            return ImageOps.exif_transpose(image).convert(mode)
     except UnidentifiedImageError:
         raise BadInput(f"{name}: not a readable image (unknown or damaged format)") from None
+    except Image.DecompressionBombError:
+        raise BadInput(f"{name}: a decompression bomb (too many pixels); refused") from None
     except (OSError, SyntaxError, ValueError) as error:
         if isinstance(error, BadInput):
             raise
         raise BadInput(f"{name}: not a readable image ({str(error).splitlines()[0]})") from None
-    except Image.DecompressionBombError:
-        raise BadInput(f"{name}: a decompression bomb (too many pixels); refused") from None
-    raw = np.asarray(fitted, np.float32).reshape(height, width, channels)
-    return raw * (spec.top / 255.0) if spec.top != 255.0 else raw
 
 
 def read_rows(text: str, name: str, spec: InputSpec) -> np.ndarray:
