@@ -210,9 +210,13 @@ def _header_columns(first: list[str], name: str, spec: InputSpec) -> list[int] |
 
 
 def _fit_array(x: np.ndarray, name: str, spec: InputSpec) -> np.ndarray:
-    if x.shape == spec.shape or (x.ndim == 1 and x.size == spec.size):
+    """One sample or a batch, in the run's shape, flat, or grey images without the channel."""
+    shapes = [spec.shape, (spec.size,)]
+    if len(spec.shape) == 3 and spec.shape[-1] == 1:
+        shapes.append(spec.shape[:-1])
+    if x.shape in shapes:
         x = x.reshape(1, *spec.shape)
-    elif x.ndim >= 2 and x.shape[1:] in (spec.shape, (spec.size,)):
+    elif x.ndim >= 2 and x.shape[1:] in shapes:
         x = x.reshape(len(x), *spec.shape)
     else:
         raise BadInput(f"{name}: an array of shape {x.shape}; the model takes {_describe(spec)}")

@@ -215,5 +215,5 @@ def create_gallery_app(
 def _safe_name(name: str) -> str:
     name = name.strip()
     if not name or any(part in name for part in UNSAFE_NAME) or name.startswith("."):
-        raise Refused(400, f"name {name!r}: give a person's name without '/', '\\\\' or '..'")
+        raise Refused(400, f"name {name!r}: give a person's name without slashes or '..'")
     return name
