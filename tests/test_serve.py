@@ -179,6 +179,17 @@ def test_bad_inputs_are_refused_naming_the_file(runs: Path, tmp_path: Path, kind
     assert path.name in str(caught.value) and "\n" not in str(caught.value)
 
 
+def test_a_knn_transfer_run_is_refused(runs: Path, tmp_path: Path):
+    """Its head is outside model.keras: the model gives features, which are no answer."""
+    import shutil
+
+    copy = tmp_path / "knn"
+    shutil.copytree(runs / "mlp", copy)
+    (copy / "transfer.json").write_text(json.dumps({"head": {"kind": "knn", "in_model": False}}))
+    with pytest.raises(BadInput, match="k-NN head is kept outside model.keras"):
+        Predictor.open(copy)
+
+
 def test_predict_cli_bad_input_exits_2(runs: Path, tmp_path: Path):
     bomb = write_bad("bomb", tmp_path)
     result = run_dlw("predict", str(runs / "cnn"), str(bomb), cwd=tmp_path)
@@ -187,6 +198,37 @@ def test_predict_cli_bad_input_exits_2(runs: Path, tmp_path: Path):
 
 
 # -- dlw serve ----------------------------------------------------------------------------
+
+
+def test_dlw_serve_command_serves_the_run(runs: Path, pictures: Path, tmp_path: Path):
+    import subprocess
+    import sys
+    import time
+
+    from tests.servers import free_port
+
+    port = free_port()
+    command = "from dlworkflow.cli import main; main()"
+    process = subprocess.Popen(
+        [sys.executable, "-c", command, "serve", str(runs / "mlp"), "--port", str(port)],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(600):
+            try:
+                if httpx.get(url + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        picture = sorted(pictures.iterdir())[0]
+        got = httpx.post(url + "/predict", files=[("files", png(picture))], timeout=60).json()
+        want = dlworkflow.predict(runs / "mlp", [picture])[0]
+        assert got["predictions"][0]["class"] == want["class"]
+        assert got["predictions"][0]["probability"] == pytest.approx(want["probability"], rel=1e-5)
+    finally:
+        process.terminate()
+        assert process.wait(timeout=60) in (0, -15)
 
 
 def test_concurrent_requests_are_batched_and_equal_dlw_predict(server, runs, pictures):
