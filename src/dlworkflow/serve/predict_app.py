@@ -33,6 +33,7 @@ from dlworkflow.serve.common import (
     with_timeout,
 )
 
+SHOWN_METRICS = ("accuracy", "loss", "params", "epochs_run")  # in the page's subtitle
 BODY_FORMATS = {
     "requestBody": {
         "content": {
@@ -200,7 +201,7 @@ def create_predict_app(
             task=predictor.task,
             spec=predictor.spec,
             classes=predictor.class_names,
-            metrics={k: v for k, v in record.metrics.items() if isinstance(v, int | float)},
+            metrics={k: record.metrics[k] for k in SHOWN_METRICS if k in record.metrics},
         )
 
     return app
