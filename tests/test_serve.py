@@ -126,6 +126,38 @@ def test_predict_cli_matches_the_api_and_a_hand_reference(runs: Path, pictures: 
     assert lines[0].startswith("input,class,probability,top1_class") and len(lines) == 14
 
 
+def test_a_regression_run_answers_values_from_named_csv_columns(tmp_path: Path):
+    """A header names the run's feature columns (in any order, extra columns ignored)."""
+    import keras
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 2))
+    rows = ["a,b,y"] + [f"{a:.4f},{b:.4f},{2 * a - b:.4f}" for a, b in x]
+    (tmp_path / "table.csv").write_text("\n".join(rows) + "\n")
+    config = {
+        "name": "reg",
+        "data": {"source": f"csv:{tmp_path / 'table.csv'}", "options": {"target": "y"}},
+        "model": {"layers": [{"Dense": {"units": 1}}]},
+        "train": {"epochs": 2, "learnability": False},
+    }
+    run = dlworkflow.run(config, runs_dir=tmp_path / "runs").folder
+    (tmp_path / "new.csv").write_text("note,b,a\nx,1.0,0.5\ny,-2.0,3.0\n")
+    answers = dlworkflow.predict(run, tmp_path / "new.csv")
+    record = Predictor.open(run).record
+    model = keras.saving.load_model(run / "model.keras")
+    by_hand = model.predict(
+        record.preprocessing.apply(np.array([[0.5, 1.0], [3.0, -2.0]])), verbose=0
+    )
+    assert [a["value"] for a in answers] == pytest.approx(by_hand[:, 0].tolist(), rel=1e-5)
+    with pytest.raises(BadInput, match="columns a missing"):
+        dlworkflow.predict(run, [_written(tmp_path / "bad.csv", "b,c\n1,2\n")])
+
+
+def _written(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
 def test_exif_orientation_is_applied(runs: Path):
     from dlworkflow.experiments.inputs import decode_image
 
