@@ -51,6 +51,27 @@
     status.textContent = "";
   }
   document.getElementById("files").addEventListener("change", (event) => send(event.target.files));
+  // The webcam, where the browser allows it (a secure context such as localhost).
+  const camera = document.getElementById("camera"), capture = document.getElementById("capture");
+  const video = document.getElementById("video");
+  if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) camera.hidden = false;
+  camera.addEventListener("click", async () => {
+    try {
+      video.srcObject = await navigator.mediaDevices.getUserMedia({video: true});
+    } catch (error) { status.textContent = `camera: ${error.message}`; return; }
+    video.hidden = false;
+    capture.hidden = false;
+  });
+  capture.addEventListener("click", () => {
+    const canvas = document.createElement("canvas");
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    canvas.getContext("2d").drawImage(video, 0, 0);
+    canvas.toBlob((blob) => {
+      const stamp = new Date().toISOString().slice(11, 19).replaceAll(":", "");
+      send([new File([blob], `camera-${stamp}.png`, {type: "image/png"})]);
+    }, "image/png");
+  });
   drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
   drop.addEventListener("drop", (event) => {
