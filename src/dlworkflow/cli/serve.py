@@ -88,7 +88,7 @@ def serve_command(
     max_batch: Annotated[int, typer.Option(help="Most samples in one model call.")] = 64,
     max_wait_ms: Annotated[
         float, typer.Option(help="Longest a request waits for others to join its batch.")
-    ] = 5.0,
+    ] = 2.0,
 ) -> None:
     """Serve a run's model: POST /predict, POST /explain, GET /model, a page at /."""
     from dlworkflow.serve.server import serve_run
