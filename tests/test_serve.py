@@ -444,3 +444,49 @@ def test_ui_page_ticks_two_runs_and_opens_their_comparison(runs: Path):
         assert "Comparison: 2 runs" in tab.inner_text("h1")
         names = tab.inner_text("#run-table")
         assert "cnn" in names and "mlp" in names
+
+
+@pytest.fixture
+def spare(runs: Path):
+    """A copy of the MLP run to rename and delete; whatever is left of it goes after."""
+    import shutil
+
+    shutil.copytree(runs / "mlp", runs / "spare")
+    yield runs / "spare"
+    for name in ("spare", "kept"):
+        shutil.rmtree(runs / name, ignore_errors=True)
+
+
+def test_ui_changes_need_the_key_and_an_idle_run(runs: Path, spare: Path):
+    with running(create_ui_app(runs)) as url, httpx.Client(base_url=url) as client:
+        assert client.delete("/runs/spare", headers={"X-API-Key": "k"}).status_code == 403
+    key = {"X-API-Key": "k3y"}
+    with running(create_ui_app(runs, "k3y")) as url, httpx.Client(base_url=url) as client:
+        assert client.delete("/runs/spare").status_code == 401
+        assert client.delete("/runs/spare", headers={"X-API-Key": "wrong"}).status_code == 401
+        for new, status in (("../escaped", 400), ("a/b", 400), ("cnn", 409)):
+            response = client.post("/runs/spare/rename", json={"new": new}, headers=key)
+            assert response.status_code == status, response.text
+        assert client.delete("/runs/..%2Fcnn", headers=key).status_code == 404
+        (spare / ".lock").write_text(str(os.getpid()))
+        assert client.delete("/runs/spare", headers=key).status_code == 409
+        (spare / ".lock").unlink()
+        assert sorted(p.name for p in runs.iterdir()) == ["cnn", "mlp", "spare"]  # untouched
+        renamed = client.post("/runs/spare/rename", json={"new": "kept"}, headers=key)
+        assert renamed.json() == {"old": "spare", "new": "kept"}
+        assert client.delete("/runs/kept", headers=key).json() == {"deleted": "kept"}
+    assert sorted(p.name for p in runs.iterdir()) == ["cnn", "mlp"]
+
+
+def test_ui_page_renames_and_deletes_after_confirming(runs: Path, spare: Path):
+    with running(create_ui_app(runs, "k3y")) as url, browser_page() as tab:
+        answers = iter(["kept", None])  # the prompt's new name, then the confirmation
+        tab.on("dialog", lambda dialog: dialog.accept(next(answers) or ""))
+        tab.goto(url + "/")
+        tab.fill("#key", "k3y")
+        tab.click("button.rename[data-name='spare']")
+        tab.wait_for_selector("tr[data-name='kept']")
+        tab.fill("#key", "k3y")
+        tab.click("button.delete[data-name='kept']")
+        tab.wait_for_selector("tr[data-name='kept']", state="detached")
+    assert sorted(p.name for p in runs.iterdir()) == ["cnn", "mlp"]

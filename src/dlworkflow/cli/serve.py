@@ -118,8 +118,12 @@ def ui_command(
     ),
     host: Host = "127.0.0.1",
     port: Port = 8002,
+    api_key: ApiKey = None,
 ) -> None:
-    """Browse runs and sweeps: a sortable table, reports, comparisons, live curves."""
+    """Browse runs and sweeps: a sortable table, reports, comparisons, live curves.
+
+    Read-only unless an API key is given: then runs can be deleted and renamed with it.
+    """
     from dlworkflow.serve.server import serve_ui
 
-    serve_ui(runs_dir, host, port)
+    serve_ui(runs_dir, host, port, api_key)

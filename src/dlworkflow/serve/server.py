@@ -54,8 +54,8 @@ def serve_gallery(db: Path, host: str, port: int, api_key: str | None) -> None:
     uvicorn.run(create_gallery_app(db, api_key), host=host, port=port)
 
 
-def serve_ui(runs_dir: Path, host: str, port: int) -> None:
+def serve_ui(runs_dir: Path, host: str, port: int, api_key: str | None = None) -> None:
     """``dlw ui``: the run browser until interrupted."""
     from dlworkflow.serve.ui_app import create_ui_app
 
-    uvicorn.run(create_ui_app(runs_dir), host=host, port=port)
+    uvicorn.run(create_ui_app(runs_dir, api_key), host=host, port=port)

@@ -12,6 +12,27 @@
     }
   });
   table.addEventListener("change", () => { button.disabled = ticked().length < 2; });
+  // Delete and rename (only on a server started with an API key), each confirmed first.
+  const key = document.getElementById("key"), note = document.getElementById("change-status");
+  async function change(method, path, body) {
+    const response = await fetch(path, {
+      method, body: body && JSON.stringify(body),
+      headers: {"Content-Type": "application/json", "X-API-Key": key ? key.value : ""},
+    });
+    if (response.ok) { window.location.reload(); return; }
+    note.textContent = (await response.json()).error;
+  }
+  table.addEventListener("click", (event) => {
+    const target = event.target, name = target.dataset && target.dataset.name;
+    if (!name) return;
+    const path = `runs/${name.split("/").map(encodeURIComponent).join("/")}`;
+    if (target.classList.contains("delete") && window.confirm(`Delete ${name} and all its files?`)) {
+      change("DELETE", path);
+    } else if (target.classList.contains("rename")) {
+      const renamed = window.prompt(`New name for ${name}:`, name.split("/").pop());
+      if (renamed) change("POST", `${path}/rename`, {new: renamed});
+    }
+  });
   button.addEventListener("click", () => {
     const query = ticked().map((name) => `run=${encodeURIComponent(name)}`).join("&");
     window.location.href = `compare?${query}`;
