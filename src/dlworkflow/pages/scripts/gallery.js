@@ -35,11 +35,10 @@
       `target FAR ${calibration.target_far}, measured FAR ${far}, TAR ${tar}, ` +
       `${calibration.genuine_pairs} genuine / ${calibration.impostor_pairs} impostor pairs. ${calibration.note || ""}`;
   }
-  $("enroll").addEventListener("submit", async (event) => {
-    event.preventDefault();
+  async function enroll(files) {
     const data = new FormData();
     data.append("name", $("enroll-name").value);
-    for (const file of $("enroll-files").files) data.append("files", file, file.name);
+    for (const file of files) data.append("files", file, file.name);
     const response = await fetch("enroll", {method: "POST", body: data, headers: headers()});
     const status = $("enroll-status");
     if (response.ok) {
@@ -51,10 +50,9 @@
       status.textContent = await failure(response);
     }
     refresh();
-  });
-  $("identify").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const file = $("identify-files").files[0], data = new FormData();
+  }
+  async function identify(file) {
+    const data = new FormData();
     data.append("files", file, file.name);
     const log = $("identify-log").checked;
     const response = await fetch(`identify?k=3&log=${log}`, {method: "POST", body: data, headers: headers()});
@@ -83,7 +81,35 @@
     fill("faces", faces.map((f, index) => [index + 1, f.name ?? "unknown", f.distance.toFixed(4),
                                            f.box.join(",")]));
     if (log) refresh();
+  }
+  $("enroll").addEventListener("submit", (event) => {
+    event.preventDefault();
+    enroll($("enroll-files").files);
   });
+  $("identify").addEventListener("submit", (event) => {
+    event.preventDefault();
+    identify($("identify-files").files[0]);
+  });
+  // The webcam, where the browser allows it: a captured frame is enrolled or identified.
+  const video = $("video");
+  if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) $("camera").hidden = false;
+  $("camera").addEventListener("click", async () => {
+    try {
+      video.srcObject = await navigator.mediaDevices.getUserMedia({video: true});
+    } catch (error) { $("identify-status").textContent = `camera: ${error.message}`; return; }
+    video.hidden = $("capture-enroll").hidden = $("capture-identify").hidden = false;
+  });
+  const frame = () => new Promise((resolve) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    canvas.getContext("2d").drawImage(video, 0, 0);
+    const stamp = new Date().toISOString().slice(11, 19).replaceAll(":", "");
+    canvas.toBlob((blob) => resolve(new File([blob], `camera-${stamp}.png`, {type: "image/png"})),
+                  "image/png");
+  });
+  $("capture-enroll").addEventListener("click", async () => enroll([await frame()]));
+  $("capture-identify").addEventListener("click", async () => identify(await frame()));
   $("attendance-form").addEventListener("submit", (event) => { event.preventDefault(); refresh(); });
   refresh();
 })();
