@@ -153,3 +153,5 @@ def _diagnostics(
         "lr_finder": result.lr_finder.to_dict() if result.lr_finder else None,
         "diagnosis": diagnose_run(result.history, chance_error=chance_error, config=config),
     }
+
+

@@ -109,7 +109,9 @@ class StageTwoSpec(StrictModel):
 
     epochs: int = Field(10, ge=0, le=100_000)
     unfreeze: int | str = 4
-    optimizer: OptimizerSpec = Field(default_factory=lambda: OptimizerSpec(name="sgd", lr=0.001))
+    optimizer: OptimizerSpec = Field(
+        default_factory=lambda: OptimizerSpec(name="sgd", lr=0.001)
+    )
 
     @field_validator("unfreeze")
     @classmethod
