@@ -247,7 +247,7 @@ def test_forecast_run_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     own, _ = predict_forecast(folder)
     assert own["times"] == ["2160", "2161", "2162"] and len(own["forecast"]["wave"]) == 3
     _csv(tmp_path / "recent.csv", "year,wave,other", rows[-20:])
-    cli = run_dlw("predict", "runs/wave", "--csv", "recent.csv", "--out", "pred", cwd=tmp_path)
+    cli = run_dlw("predict", "runs/wave", "--history", "recent.csv", "--out", "pred", cwd=tmp_path)
     assert cli.returncode == 0, cli.stderr
     saved = json.loads((tmp_path / "pred" / "forecast.json").read_text())
     assert saved["forecast"]["wave"] == pytest.approx(own["forecast"]["wave"], abs=1e-5)

@@ -96,6 +96,10 @@ def test_the_kits_sort_script_runs_under_the_policy(runs, tmp_path):  # noqa: F8
     ("dlworkflow.compare", "compare.html.j2"),
     ("dlworkflow.interpret", "explain.html.j2"),
     ("dlworkflow.gallery", "gallery_evaluation.html.j2"),
+    ("dlworkflow.serve", "predict.html.j2"),
+    ("dlworkflow.serve", "gallery.html.j2"),
+    ("dlworkflow.serve", "runs.html.j2"),
+    ("dlworkflow.serve", "live.html.j2"),
 ])
 def test_every_page_template_includes_the_policy(package: str, template: str):
     from dlworkflow.pages import environment

@@ -10,7 +10,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 __version__ = "0.1.0"
 
-__all__ = ["ExperimentConfig", "Run", "load_config", "load_dataset", "run"]
+__all__ = ["ExperimentConfig", "Run", "load_config", "load_dataset", "predict", "run"]
 
 _LAZY = {
     "ExperimentConfig": "dlworkflow.config",
@@ -18,6 +18,7 @@ _LAZY = {
     "load_dataset": "dlworkflow.data",
     "Run": "dlworkflow.experiments",
     "run": "dlworkflow.experiments",
+    "predict": "dlworkflow.experiments.predict",
 }
 
 

@@ -123,6 +123,12 @@ def folder_lock(folder: Path) -> Iterator[None]:
         path.unlink(missing_ok=True)
 
 
+def writer_pid(folder: Path) -> int | None:
+    """The PID of the live process writing ``folder`` now (None when nobody is)."""
+    holder = _lock_holder(folder / LOCK)
+    return holder if holder is not None and _alive(holder) else None
+
+
 def _lock_holder(path: Path) -> int | None:
     try:
         return int(path.read_text().strip())
@@ -285,6 +291,9 @@ def history_csv(history: dict[str, list[float]]) -> str:
     for index in range(rows):
         writer.writerow([index + 1, *(repr(float(history[name][index])) for name in names)])
     return buffer.getvalue()
+def read_history(path: Path) -> dict[str, list[float]]:
+    """``history.csv`` as columns (also of a run still training, to draw its curves)."""
+    return _history(path)
 
 
 def _history(path: Path) -> dict[str, list[float]]:

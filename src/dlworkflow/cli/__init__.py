@@ -15,6 +15,7 @@ from dlworkflow.cli import (  # noqa: F401  (each module registers its commands)
     gallery,
     predict,
     scratch,
+    serve,
     workflow,
 )
 from dlworkflow.cli.common import app, console, settings

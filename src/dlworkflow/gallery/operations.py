@@ -6,6 +6,7 @@ faces, a corrupt file) stops the enrollment with nothing written.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,16 +56,35 @@ def enroll_files(
             sources += [f"{path}#frame={number}" for number, _ in faces]
             boxes += [face.box for _, face in faces]
             continue
-        found = embedder.faces(load_image(path, max_pixels))
-        if len(found) != 1:
-            what = "no face" if not found else f"{len(found)} faces"
-            raise BadInput(f"{path}: {what} found; enrollment needs exactly one per image")
-        vectors.append(found[0].vector)
+        found = one_face(embedder, load_image(path, max_pixels), str(path))
+        vectors.append(found.vector)
         sources.append(str(path))
-        boxes.append(found[0].box)
+        boxes.append(found.box)
     return gallery.enroll(
         name, np.asarray(vectors, np.float32), sources, boxes, embedder_name=embedder.name
     )
+
+
+def enroll_images(
+    gallery: Gallery, embedder: Embedder, name: str, images: list[tuple[str, np.ndarray]]
+) -> int:
+    """Enroll ``name`` from decoded images ``(source, RGB array)``, one face each."""
+    faces = [one_face(embedder, image, source) for source, image in images]
+    return gallery.enroll(
+        name,
+        np.asarray([face.vector for face in faces], np.float32),
+        [source for source, _ in images],
+        [face.box for face in faces],
+        embedder_name=embedder.name,
+    )
+
+
+def one_face(embedder: Embedder, image: np.ndarray, source: str) -> Face:
+    found = embedder.faces(image)
+    if len(found) != 1:
+        what = "no face" if not found else f"{len(found)} faces"
+        raise BadInput(f"{source}: {what} found; enrollment needs exactly one per image")
+    return found[0]
 
 
 def track_video(
@@ -97,11 +117,24 @@ def identify_files(
     max_pixels: int = MAX_PIXELS,
 ) -> list[Sighting]:
     """Every face in every image, identified; ``log`` records them for attendance."""
-    whole_number(k, "--top-k", 1, MAX_TOP_K)
     check_max_pixels(max_pixels, "--max-pixels")
+    whole_number(k, "--top-k", 1, MAX_TOP_K)  # before any image is read
+    images = ((str(path), load_image(path, max_pixels)) for path in paths)
+    return identify_images(gallery, embedder, images, k, log)
+
+
+def identify_images(
+    gallery: Gallery,
+    embedder: Embedder,
+    images: Iterable[tuple[str, np.ndarray]],
+    k: int = 1,
+    log: bool = False,
+) -> list[Sighting]:
+    """Every face in decoded images ``(source, RGB array)``, identified (and logged)."""
+    whole_number(k, "--top-k", 1, MAX_TOP_K)
     sightings = []
-    for path in paths:
-        faces = embedder.faces(load_image(path, max_pixels))
+    for path, image in images:
+        faces = embedder.faces(image)
         if not faces:
             continue
         vectors = gallery.check_vectors(np.stack([f.vector for f in faces]), embedder.name)
@@ -120,9 +153,20 @@ def verify_files(
     max_pixels: int = MAX_PIXELS,
 ) -> tuple[bool, float]:
     """Same person? Compares the best face of each image; (same, distance)."""
+    pair = [(str(path), load_image(path, max_pixels)) for path in (first, second)]
+    return verify_images(embedder, pair[0], pair[1], threshold)
+
+
+def verify_images(
+    embedder: Embedder,
+    first: tuple[str, np.ndarray],
+    second: tuple[str, np.ndarray],
+    threshold: float,
+) -> tuple[bool, float]:
+    """:func:`verify_files` for decoded images ``(source, RGB array)``."""
     vectors = []
-    for path in (first, second):
-        faces = embedder.faces(load_image(path, max_pixels))
+    for path, image in (first, second):
+        faces = embedder.faces(image)
         if not faces:
             raise BadInput(f"{path}: no face found")
         vectors.append(faces[0].vector)
