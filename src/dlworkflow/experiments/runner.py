@@ -25,6 +25,7 @@ from dlworkflow.figures import save_figure
 from dlworkflow.interpret.section import interpret_run
 from dlworkflow.models.picture import save_drawings
 from dlworkflow.train import TrainResult, fit
+from dlworkflow.train.distribute import distribution_scope
 from dlworkflow.train.learnability import check_learnability
 from dlworkflow.train.lr_finder import lr_finder_figure
 from dlworkflow.train.schedules import schedule_figure
@@ -49,12 +50,14 @@ def run(
         from dlworkflow.experiments.transfer_run import run_transfer
 
         return run_transfer(config, Path(runs_dir), console, origin)
-    try:
-        prepared = prepare(config)
-    except BadInput as error:
-        raise BadInput(f"{origin}{error}") from None  # name the config file, too
-    with open_run_folder(config, prepared.dataset, Path(runs_dir), console) as (folder, resuming):
-        return _train_and_evaluate(prepared, folder, resuming, console, tracking)
+    with distribution_scope(config.train.distribute, config.train.batch_size, console):
+        try:
+            prepared = prepare(config)
+        except BadInput as error:
+            raise BadInput(f"{origin}{error}") from None  # name the config file, too
+        runs = Path(runs_dir)
+        with open_run_folder(config, prepared.dataset, runs, console) as (folder, resuming):
+            return _train_and_evaluate(prepared, folder, resuming, console, tracking)
 
 
 def _train_and_evaluate(

@@ -158,7 +158,9 @@ def _loss(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
 
 
 def _accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean(_classes(model.predict_on_batch(x)) == _classes(y)))
+    # a direct call: predict_on_batch under a MirroredStrategy returns every replica's copy
+    scores = keras.ops.convert_to_numpy(model(x, training=False))
+    return float(np.mean(_classes(scores) == _classes(y)))
 
 
 def _classes(values: np.ndarray) -> np.ndarray:
