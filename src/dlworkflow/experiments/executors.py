@@ -3,7 +3,7 @@ Ray tasks on a cluster.
 
 :func:`dlworkflow.experiments.sweep_runner.run_sweep` keeps the bookkeeping (which runs
 are still to do, the sweep folder and its lock, ``sweep.json``, ``compare.html``); an
-executor only turns run requests into :class:`RunOutcome`\\ s, yielded as they finish.
+executor only turns run requests into outcomes (:class:`RunOutcome`), yielded as they end.
 Every executor runs a run through :func:`run_one` into the same sweep folder, so the
 run folders are the same whichever executor wrote them, and a rerun resumes either.
 
