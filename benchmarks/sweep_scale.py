@@ -38,7 +38,7 @@ def timed(epochs: int, mode: str) -> float:
         if mode == "ray":
             import ray
 
-            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+            ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
             try:
                 result = run_sweep(plan, runs_dir=folder, console=quiet, executor="ray")
             finally:

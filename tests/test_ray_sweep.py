@@ -51,7 +51,7 @@ def run_files(folder: Path) -> list[str]:
 def test_a_local_ray_cluster_gives_the_same_runs_as_one_job(tmp_path):
     plan = plan_sweep(tiny_sweep())
     here = run_sweep(plan, runs_dir=tmp_path / "local")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         on_ray = run_sweep(plan, runs_dir=tmp_path / "ray", executor="ray")
     finally:
