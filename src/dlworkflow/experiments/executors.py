@@ -107,8 +107,9 @@ class RayTasks:
     """Each run as one Ray task with ``cpus``/``gpus`` reserved, in a worker process used
     for that run only (``max_calls=1``: no TensorFlow state carries over, as locally).
 
-    ``address``: None starts a local Ray instance on this machine; ``auto`` joins the
-    cluster started here by ``ray start``; ``ray://HOST:PORT`` a remote one through Ray
+    ``address``: None joins the cluster ``ray start`` runs on this machine (or
+    ``RAY_ADDRESS``) and else starts a local Ray instance, as ``ray.init`` does; ``auto``
+    requires such a cluster; ``ray://HOST:PORT`` a remote one through Ray
     Client. A Ray session already initialised in this process (a notebook's
     ``ray.init``) is used as it is and left running.
     """
