@@ -22,6 +22,14 @@ def run_command(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Sweeps: runs at a time, in processes.")
     ] = 1,
+    executor: Annotated[
+        str,
+        typer.Option("--executor", help="Sweeps: local (processes) or ray (each run a Ray task)."),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="Ray cluster: auto or ray://HOST:PORT; none: start one."),
+    ] = None,
     mlflow: Annotated[
         str | None,
         typer.Option("--mlflow", help="Also log to MLflow: a folder (mlruns) or a tracking URI."),
@@ -40,9 +48,13 @@ def run_command(
         tracking = TrackingOptions(mlflow=mlflow, tensorboard=tensorboard)
         plan = plan_sweep(config) if config is not None else None
         if plan is not None:
-            result = run_sweep(plan, runs_dir, jobs, console, tracking)
+            result = run_sweep(plan, runs_dir, jobs, console, tracking, executor, address)
             _print_sweep(result)
             return
+        if executor != "local" or address is not None:
+            from dlworkflow.errors import BadInput
+
+            raise BadInput("--executor/--address: apply to sweeps (a config with sweep:)")
         result = run(config, runs_dir=runs_dir, console=console, tracking=tracking)
     table = Table(title=escape(f"{result.config.name}: {result.metrics['split']} metrics"))
     table.add_column("metric")

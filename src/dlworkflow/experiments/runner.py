@@ -29,6 +29,7 @@ from dlworkflow.experiments.tracking import Tracker, TrackingOptions
 from dlworkflow.interpret.section import interpret_run
 from dlworkflow.models.picture import save_drawings
 from dlworkflow.train import fit
+from dlworkflow.train.distribute import distribution_scope
 from dlworkflow.train.learnability import check_learnability
 
 
@@ -69,16 +70,17 @@ def run(
 
         return run_sequence(config, Path(runs_dir), console, origin, tracking)
     clock = StepClock()
-    try:
-        prepared = prepare(config)
-    except BadInput as error:
-        raise BadInput(f"{origin}{error}") from None  # name the config file, too
-    clock.lap("prepare")
-    with open_run_folder(
-        config, prepared.dataset, Path(runs_dir), console, model=prepared.model
-    ) as (folder, resuming):
-        clock.lap("folder and survey")
-        return _train_and_evaluate(prepared, folder, resuming, console, tracking, clock)
+    with distribution_scope(config.train.distribute, config.train.batch_size, console):
+        try:
+            prepared = prepare(config)
+        except BadInput as error:
+            raise BadInput(f"{origin}{error}") from None  # name the config file, too
+        clock.lap("prepare")
+        with open_run_folder(
+            config, prepared.dataset, Path(runs_dir), console, model=prepared.model
+        ) as (folder, resuming):
+            clock.lap("folder and survey")
+            return _train_and_evaluate(prepared, folder, resuming, console, tracking, clock)
 
 
 def _train_and_evaluate(

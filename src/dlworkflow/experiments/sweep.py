@@ -33,6 +33,14 @@ class VariantSpec(StrictModel):
     set: dict[str, Any] = Field(default_factory=dict)
 
 
+class ResourcesSpec(StrictModel):
+    """What one run reserves under ``--executor ray`` (Ray's ``num_cpus``/``num_gpus``;
+    fractions share a device). Local ``--jobs N`` gives each run cores // N threads."""
+
+    cpus: float = Field(1, gt=0, le=1024)
+    gpus: float = Field(0, ge=0, le=64)
+
+
 class SweepSpec(StrictModel):
     """What a sweep varies: named variants × a grid (optionally sampled) × seeds."""
 
@@ -40,6 +48,7 @@ class SweepSpec(StrictModel):
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     sample: int | None = Field(None, ge=1)
     repeats: int = Field(1, ge=1, le=100)
+    resources: ResourcesSpec = Field(default_factory=ResourcesSpec)
 
     _no_empty_values = field_validator("grid")(check_grid)
 

@@ -12,7 +12,7 @@ import json
 import sys
 from dataclasses import asdict
 
-from dlworkflow.experiments.sweep_runner import run_one
+from dlworkflow.experiments.executors import run_one
 from dlworkflow.experiments.tracking import TrackingOptions
 
 

@@ -51,6 +51,7 @@ class ReduceLRSpec(StrictModel):
     min_lr: float = Field(1e-6, ge=0)
 
 
+DistributeMode = Literal["auto", "none", "mirrored"]  # see train/distribute.py
 ScheduleKind = Literal["constant", "step", "exponential", "cosine", "one_cycle"]
 
 
@@ -114,6 +115,7 @@ class TrainSpec(StrictModel):
     checkpoint: CheckpointSpec = Field(default_factory=CheckpointSpec)
     reduce_lr: ReduceLRSpec | None = None
     keep: Literal["best", "last"] = "best"  # the weights tested: best checkpoint or last epoch
+    distribute: DistributeMode = "auto"  # several devices: batch_size is the global batch
 
     @field_validator("early_stopping", "reduce_lr", mode="before")
     @classmethod
