@@ -10,7 +10,6 @@ cost (``mistakes.json`` and drawn images).
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,14 +200,8 @@ def _train_and_score(
         "map": evaluation["map"],
         "map75": evaluation["map75"],
         "evaluation": evaluation,
-        "best_epoch": result.best_epoch,
-        "epochs_run": len(result.history.get("loss", [])),
-        "stopped_early": result.stopped_early,
-        "resumed_from_epoch": result.resumed_from_epoch,
-        "train_seconds": round(result.seconds, 3),
-        "params": int(model.count_params()),
+        **result.facts(),
     }
-    shutil.rmtree(folder / runfolder.CHECKPOINTS, ignore_errors=True)
     close_run_folder(folder, model, metrics)
     return Run(folder, config, prepared.data, model, result.history, metrics)
 

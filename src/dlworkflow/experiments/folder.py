@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +74,9 @@ def open_run_folder(
 
 
 def close_run_folder(folder: Path, model: keras.Model, metrics: dict[str, Any]) -> None:
-    """The model's table, then ``metrics.json`` (the finished marker), then the report."""
+    """Training's checkpoints go; the model's table, then ``metrics.json`` (the finished
+    marker), then the report are written."""
+    shutil.rmtree(folder / runfolder.CHECKPOINTS, ignore_errors=True)
     write_json(folder / runfolder.MODEL_TABLE, model_table(model))
     write_json(folder / runfolder.FINISHED, metrics)
     build_report(folder)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -149,16 +148,10 @@ def _train_and_evaluate(
         "split": split_name,
         **{name: float(value) for name, value in scores.items()},
         "evaluation": evaluation,
-        "best_epoch": result.best_epoch,
+        **result.facts(),
         "kept": config.train.keep,  # the weights tested: best checkpoint or last epoch
-        "epochs_run": len(result.history.get("loss", [])),
-        "stopped_early": result.stopped_early,
-        "resumed_from_epoch": result.resumed_from_epoch,
-        "train_seconds": round(result.seconds, 3),
-        "params": int(model.count_params()),
         "step_seconds": clock.seconds,  # the table, metrics and report come after
     }
-    shutil.rmtree(folder / runfolder.CHECKPOINTS, ignore_errors=True)
     close_run_folder(folder, model, metrics)
     tracker.finish(metrics)
     return Run(folder, config, dataset, model, result.history, metrics)

@@ -9,7 +9,6 @@ IoU and Dice, pixel accuracy, the pixel confusion matrix, the worst images.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,14 +197,8 @@ def _train_and_score(
         "pixel_accuracy": evaluation["pixel_accuracy"],
         "keras_mean_iou": float(scores["mean_iou"]),
         "evaluation": evaluation,
-        "best_epoch": result.best_epoch,
-        "epochs_run": len(result.history.get("loss", [])),
-        "stopped_early": result.stopped_early,
-        "resumed_from_epoch": result.resumed_from_epoch,
-        "train_seconds": round(result.seconds, 3),
-        "params": int(model.count_params()),
+        **result.facts(),
     }
-    shutil.rmtree(folder / runfolder.CHECKPOINTS, ignore_errors=True)
     close_run_folder(folder, model, metrics)
     tracker.finish(metrics)
     return Run(folder, config, dataset, model, result.history, metrics)

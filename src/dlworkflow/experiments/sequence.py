@@ -9,7 +9,6 @@ the task's evaluation (baselines; most-confused texts and word neighbours).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from rich.console import Console
@@ -104,15 +103,9 @@ def _train_and_score(
         "split": split_name,
         **{name: float(value) for name, value in scores.items()},
         "evaluation": evaluation,
-        "best_epoch": result.best_epoch,
-        "epochs_run": len(result.history.get("loss", [])),
-        "stopped_early": result.stopped_early,
-        "resumed_from_epoch": result.resumed_from_epoch,
-        "train_seconds": round(result.seconds, 3),
-        "params": int(model.count_params()),
+        **result.facts(),
         **plan.extra,
     }
-    shutil.rmtree(folder / runfolder.CHECKPOINTS, ignore_errors=True)
     close_run_folder(folder, model, metrics)
     tracker.finish(metrics)
     return Run(folder, config, dataset, model, result.history, metrics)

@@ -47,6 +47,17 @@ class TrainResult:
     base_lr: float  # where the schedule started (see TrainSpec)
     lr_finder: LRFinderResult | None = None  # the range test, when train.lr is auto
 
+    def facts(self) -> dict:
+        """What every run's ``metrics.json`` says about its training."""
+        return {
+            "best_epoch": self.best_epoch,
+            "epochs_run": len(self.history.get("loss", [])),
+            "stopped_early": self.stopped_early,
+            "resumed_from_epoch": self.resumed_from_epoch,
+            "train_seconds": round(self.seconds, 3),
+            "params": int(self.model.count_params()),
+        }
+
 
 def fit(
     model: keras.Model,
