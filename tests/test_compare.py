@@ -209,3 +209,13 @@ def test_cli_bad_input_exits_2_with_one_line(runs, args, message):
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not list(runs.glob("runs/compare-*"))  # nothing written
+
+
+def test_variants_carry_the_names_their_sweep_gave_them(runs, tmp_path):
+    sweep = tmp_path / "sweep"
+    shutil.copytree(runs / "sweep", sweep)
+    named = {"h8-s1": "wide", "h8-s2": "wide", "h4-s1": "narrow"}
+    summary = {"runs": [{"folder": f, "variant": v} for f, v in named.items()]}
+    (sweep / "sweep.json").write_text(json.dumps(summary))
+    labels = {v.label for v in compare_runs([sweep]).variants}
+    assert labels == {"wide", "narrow"}  # not "hidden=[8], lr=0.001"

@@ -78,3 +78,19 @@ def test_confusion_matrix_figure_for_100_classes(tmp_path):
         confusion_matrix_figure(counts, [f"c{i}" for i in range(100)]), tmp_path / "cm.svg"
     )
     assert path.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    ("names", "rotated"),
+    [
+        ([str(i) for i in range(10)], False),  # digits fit side by side
+        (["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+          "Sneaker", "Bag", "Ankle boot"], True),  # Fashion-MNIST's would overlap
+    ],
+)
+def test_confusion_matrix_labels_turn_when_they_would_overlap(names, rotated):
+    from dlworkflow.evaluate.plots import confusion_matrix_figure
+
+    figure = confusion_matrix_figure(np.eye(len(names), dtype=int), names)
+    angles = {label.get_rotation() for label in figure.axes[0].get_xticklabels()}
+    assert angles == ({45.0} if rotated else {0.0})

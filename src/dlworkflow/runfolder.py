@@ -46,6 +46,8 @@ REPORT = "report.html"
 FIGURES = "figures"
 EVALUATIONS = "evaluations"  # evaluations/<data>/{metrics.json, figures/}
 CHECKPOINTS = "checkpoints"  # while training: last/best model and the resume state
+SWEEP_FILE = "sweep.yaml"  # a sweep folder's config (sweeps hold run folders)
+SWEEP_SUMMARY = "sweep.json"  # written last: the sweep finished; each run's variant
 LOCK = ".lock"  # holds the PID of the process writing the folder
 
 BOOKKEEPING = ("lr", "epoch_seconds")  # history columns that are not model metrics

@@ -24,7 +24,7 @@ from dlworkflow.compare.configs import (
 from dlworkflow.compare.stats import Summary, best_index, summarize, verdict
 from dlworkflow.errors import BadInput
 from dlworkflow.keypaths import flatten
-from dlworkflow.runfolder import RunRecord, read_run
+from dlworkflow.runfolder import SWEEP_SUMMARY, RunRecord, read_json, read_run
 
 REGRESSION_TEST = ("mae", "rmse", "r2")  # from the evaluation, beside the compiled loss
 
@@ -111,7 +111,9 @@ def compare_runs(paths: list[str | Path]) -> Comparison:
     main, higher = ("test_loss", False) if task == "regression" else ("test_accuracy", True)
     if task == "segmentation":
         main = "test_mean_iou"
-    variants = group_variants(rows, [key for key in varied if key != SEED], columns)
+    variants = group_variants(
+        rows, [key for key in varied if key != SEED], columns, sweep_variants(collected.sweeps)
+    )
     pooled = "mean over the repeats" if len(variants) < len(rows) else "one run per variant"
     best_variant = mark_variants(variants, main, higher)
     comparison = Comparison(
@@ -209,8 +211,29 @@ def per_class_f1(record: RunRecord) -> dict[str, float | None]:
     }
 
 
-def group_variants(rows: list[RunRow], keys: list[str], columns: list[str]) -> list[Variant]:
-    """Pool the rows of each variant into mean ± std per column and per class."""
+def sweep_variants(sweeps: list[Path]) -> dict[Path, str]:
+    """Run folder → the variant name its sweep gave it (``sweep.json``), where named."""
+    names: dict[Path, str] = {}
+    for sweep in sweeps:
+        path = sweep / SWEEP_SUMMARY
+        runs = read_json(path).get("runs", []) if path.is_file() else []
+        for run in runs if isinstance(runs, list) else []:
+            if isinstance(run, dict) and run.get("folder") and run.get("variant"):
+                names[(sweep / str(run["folder"])).resolve()] = str(run["variant"])
+    return names
+
+
+def group_variants(
+    rows: list[RunRow],
+    keys: list[str],
+    columns: list[str],
+    named: dict[Path, str] | None = None,
+) -> list[Variant]:
+    """Pool the rows of each variant into mean ± std per column and per class.
+
+    A variant is labelled by the name its sweep gave all of its runs (``model_1``), else
+    by the values it sets (``hidden=[8], lr=0.001``): names stay short in figures."""
+    named = named or {}
     short = short_keys(keys)
     variants = []
     for variant_id in sorted({row.variant for row in rows}):
@@ -218,9 +241,11 @@ def group_variants(rows: list[RunRow], keys: list[str], columns: list[str]) -> l
         sample = rows[members[0]]
         values = {key: sample.config.get(key, ABSENT) for key in keys}
         classes = list(sample.per_class_f1)
+        given = {named.get(rows[i].folder.resolve()) for i in members}
+        settings = ", ".join(f"{short[k]}={config_text(v)}" for k, v in values.items())
         variants.append(
             Variant(
-                label=", ".join(f"{short[k]}={config_text(v)}" for k, v in values.items())
+                label=given.pop() if len(given) == 1 and None not in given else settings
                 or "all runs",
                 runs=members,
                 seeds=[rows[i].seed for i in members],

@@ -18,14 +18,23 @@ def confusion_matrix_figure(counts: np.ndarray, class_names: list[str]) -> Figur
     totals = counts.sum(axis=1, keepdims=True)
     percent = np.divide(100.0 * counts, totals, out=np.zeros(counts.shape), where=totals > 0)
     size = len(class_names)
-    side = min(max(6.0, 0.6 * size), 22.0)
+    side = min(max(6.0 if size > 2 else 4.0, 0.6 * size), 22.0)  # a 2×2 matrix stays small
     figure, axis = plt.subplots(figsize=(side, side * 0.9))
     image = axis.imshow(percent, cmap="Blues", vmin=0, vmax=100)
     figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04, label="% of the actual class")
+    fontsize = max(4, 10 - size // 15)
+    # a label must fit its column: a character is about 0.6 of the font size wide
+    label_inches = max(map(len, class_names), default=0) * 0.6 * fontsize / 72
+    crowded = size > 10 or label_inches > 0.8 * side / size
     axis.set_xticks(
-        range(size), class_names, rotation=90 if size > 10 else 0, fontsize=max(4, 10 - size // 15)
+        range(size),
+        class_names,
+        rotation=45 if crowded else 0,
+        ha="right" if crowded else "center",
+        rotation_mode="anchor",
+        fontsize=fontsize,
     )
-    axis.set_yticks(range(size), class_names, fontsize=max(4, 10 - size // 15))
+    axis.set_yticks(range(size), class_names, fontsize=fontsize)
     axis.set_xlabel("predicted label")
     axis.set_ylabel("true label")
     axis.set_title("confusion matrix")

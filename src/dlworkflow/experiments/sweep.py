@@ -22,9 +22,6 @@ from dlworkflow.errors import BadInput
 from dlworkflow.keypaths import get_path, with_overrides
 from dlworkflow.validation import StrictModel, check_grid, first_error
 
-SWEEP_FILE = "sweep.yaml"
-SUMMARY_FILE = "sweep.json"  # written last: its presence means the sweep finished
-
 
 class VariantSpec(StrictModel):
     """A named set of overrides, e.g. ``{name: relu, set: {model.layers[0]…: relu}}``."""

@@ -21,10 +21,18 @@ from dlworkflow.atomic import write_json, write_text
 from dlworkflow.errors import BadInput
 from dlworkflow.experiments.executors import RunOutcome, RunRequest, make_executor
 from dlworkflow.experiments.preparation import prepare
-from dlworkflow.experiments.sweep import SUMMARY_FILE, SWEEP_FILE, PlannedRun, SweepPlan
+from dlworkflow.experiments.sweep import PlannedRun, SweepPlan
 from dlworkflow.experiments.tracking import TrackingOptions
 from dlworkflow.ranges import whole_number
-from dlworkflow.runfolder import CONFIG, FINISHED, check_runs_dir, choose_folder, folder_lock
+from dlworkflow.runfolder import (
+    CONFIG,
+    FINISHED,
+    SWEEP_FILE,
+    check_runs_dir,
+    choose_folder,
+    folder_lock,
+)
+from dlworkflow.runfolder import SWEEP_SUMMARY as SUMMARY_FILE
 
 MAX_JOBS = 64  # processes at a time; more would only queue on the CPU or GPU
 

@@ -13,8 +13,7 @@ from typing import Any
 
 from dlworkflow import runfolder
 from dlworkflow.errors import BadInput
-from dlworkflow.experiments.sweep import SUMMARY_FILE as SWEEP_SUMMARY
-from dlworkflow.experiments.sweep import SWEEP_FILE
+from dlworkflow.runfolder import SWEEP_FILE, SWEEP_SUMMARY
 
 
 @dataclass
