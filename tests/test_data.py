@@ -71,7 +71,7 @@ def test_blobs_multiclass_options():
 
 def test_mnist_from_data_home_keeps_its_own_test_set():
     dataset = load_dataset({"source": "mnist", "limit": 1000})
-    assert dataset.own_test_set and len(dataset.test) == 10000
+    assert dataset.own_test_set and len(dataset.test) == 167  # 1,000 · 10,000 / 60,000 (issue 16)
     assert len(dataset.train) + len(dataset.val) == 1000
     assert dataset.input_shape == (28, 28, 1)
     counts = np.bincount(np.concatenate([dataset.train.y, dataset.val.y]))
@@ -258,3 +258,13 @@ def test_survey_numbers_and_figures(tmp_path):
     two_d = survey_figures(load_dataset("moons"), tmp_path / "moons")
     assert [p.name for p in two_d] == ["class_distribution.svg", "scatter.svg"]
     assert all(p.stat().st_size > 1000 for p in two_d)
+
+
+def test_limit_shrinks_a_sources_own_test_set_in_proportion():
+    from dlworkflow.data import load_dataset
+
+    data = load_dataset({"source": "mnist", "limit": 600})
+    assert data.own_test_set and len(data.test) == 100  # 600 · 10,000 / 60,000
+    assert set(np.unique(data.test.y)) == set(range(10))  # stratified: every class
+    tiny = load_dataset({"source": "mnist", "limit": 30, "split": {"val": 0}})
+    assert len(tiny.test) == 10  # at least one of each class

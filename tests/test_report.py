@@ -4,6 +4,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import dlworkflow
@@ -113,3 +114,19 @@ def test_evaluate_on_other_data_adds_a_section(digits_run, tmp_path):
 def test_evaluate_refuses_data_of_another_shape(digits_run):
     with pytest.raises(BadInput, match=r"\(28, 28, 1\) do not fit the run's model, trained on"):
         evaluate_run(digits_run.folder, {"source": "mnist", "limit": 100})
+
+
+def test_evaluate_refuses_data_whose_classes_are_others(digits_run, tmp_path):
+    """Fashion-MNIST's classes matched by index to digits would 'predict Pullover'."""
+    from PIL import Image
+
+    root = tmp_path / "clothes"
+    for name in ("bag", "coat"):
+        (root / name).mkdir(parents=True)
+        for index in range(3):
+            pixels = np.full((8, 8), 40 * index, np.uint8)
+            Image.fromarray(pixels).save(root / name / f"{index}.png")
+    spec = {"source": f"folder:{root}", "options": {"image_size": 8, "color_mode": "grayscale"}}
+    with pytest.raises(BadInput, match=r"--data: its classes \(bag, coat\) are not the run's"):
+        evaluate_run(digits_run.folder, spec)
+    assert not (digits_run.folder / "evaluations").exists()

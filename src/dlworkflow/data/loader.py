@@ -21,7 +21,8 @@ DEFAULT_SEED = 42
 def load_dataset(
     spec: DataSpec | dict[str, Any] | str = "digits", seed: int | None = None
 ) -> Dataset:
-    """Load, subset (``limit``), split and fit preprocessing on the training split.
+    """Load, subset (``limit``; a source's own test set in proportion), split and fit
+    preprocessing on the training split.
 
     ``seed`` (or ``spec.seed``, then 42) makes every subset and split reproducible.
     """
@@ -44,6 +45,11 @@ def load_dataset(
     test: Split | None
     if raw.x_test is not None:
         test = Split(raw.x_test, raw.y_test)
+        if spec.limit is not None:  # the source's own test set shrinks in proportion
+            share = round(spec.limit * len(raw.y_test) / len(raw.y))
+            least = len(np.unique(raw.y_test)) if classify else 1  # one of each class
+            keep = stratified_subset(raw.y_test, max(least, share), seed + 2, classify)
+            test = Split(raw.x_test[keep], raw.y_test[keep])
     else:
         kept, held = split_indices(y, spec.split.test, seed, classify, "test")
         test = Split(x[held], y[held]) if len(held) else None

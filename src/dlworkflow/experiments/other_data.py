@@ -52,6 +52,13 @@ def evaluate_run(folder: str | Path, data: DataSpec | dict[str, Any] | str) -> d
         raise BadInput(
             f"--data: a {dataset.task} dataset cannot evaluate a {record.data['task']} model"
         )
+    theirs, ours = list(dataset.class_names or []), record.class_names
+    if theirs and ours and theirs != ours:  # matched by index, they would mean other things
+        shown = ", ".join(theirs[:5]) + ("…" if len(theirs) > 5 else "")
+        raise BadInput(
+            f"--data: its classes ({shown}) are not the run's ({', '.join(ours[:5])}"
+            f"{'…' if len(ours) > 5 else ''}); a model scores only the classes it was trained on"
+        )
     dataset.class_names = dataset.class_names or record.data["class_names"]
     if len(dataset.class_names) != len(record.data["class_names"]):
         raise BadInput(
