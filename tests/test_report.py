@@ -130,3 +130,9 @@ def test_evaluate_refuses_data_whose_classes_are_others(digits_run, tmp_path):
     with pytest.raises(BadInput, match=r"--data: its classes \(bag, coat\) are not the run's"):
         evaluate_run(digits_run.folder, spec)
     assert not (digits_run.folder / "evaluations").exists()
+
+
+def test_report_names_the_loss_actually_used(digits_run):
+    html = (digits_run.folder / "report.html").read_text(encoding="utf-8")
+    used = digits_run.metrics["compiled"]["loss"]
+    assert used != "auto" and f"Loss <code>{used}</code> (chosen for the task" in html

@@ -150,6 +150,7 @@ def _train_and_evaluate(
         "evaluation": evaluation,
         **result.facts(),
         "kept": config.train.keep,  # the weights tested: best checkpoint or last epoch
+        "compiled": {"loss": prepared.plan.loss, "metrics": prepared.plan.metrics},
         "step_seconds": clock.seconds,  # the table, metrics and report come after
     }
     close_run_folder(folder, model, metrics)
