@@ -40,7 +40,8 @@ def run_command(
 ) -> None:
     """Run the whole workflow into runs/<name>/, or every run of a sweep (rerun to resume)."""
     with backend():
-        from dlworkflow.experiments import TrackingOptions, plan_sweep, run, run_sweep
+        with console.status("starting Keras…"):  # seconds of imports; terminals only
+            from dlworkflow.experiments import TrackingOptions, plan_sweep, run, run_sweep
         from dlworkflow.experiments.sweep_runner import MAX_JOBS
         from dlworkflow.ranges import whole_number
 
