@@ -78,10 +78,11 @@ def test_top_level_must_be_a_mapping(tmp_path: Path):
         load_config(path)
 
 
-def test_empty_file_means_defaults(tmp_path: Path):
+def test_an_empty_file_is_refused_not_trained_as_the_defaults(tmp_path: Path):
     path = tmp_path / "empty.yaml"
     path.write_text("")
-    assert load_config(path).data.source == "digits"
+    with pytest.raises(BadInput, match="the config is empty"):
+        load_config(path)
 
 
 def test_error_paths_keep_keys_that_start_like_type_names():

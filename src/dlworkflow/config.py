@@ -22,11 +22,12 @@ from dlworkflow.models.spec import ModelSpec
 from dlworkflow.train.spec import CompileSpec, TrainSpec
 from dlworkflow.transfer.spec import TransferSpec
 from dlworkflow.validation import StrictModel, first_error
+from dlworkflow.yamlfile import MAX_BYTES, load_yaml
 
 
 class ExperimentConfig(StrictModel):
     name: str = Field("digits-mlp", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)
-    seed: int = 42
+    seed: int = Field(42, ge=0, le=2**32 - 1)  # NumPy's and Keras' seed range
     # auto: the data decides (binary, multiclass or regression); segmentation: images with
     # masks; forecast: windows of a time series; text: text classification (the last two
     # take their section below).
@@ -103,17 +104,17 @@ def read_config_mapping(
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise BadInput(f"{path}: config file does not exist")
+    if path.stat().st_size > MAX_BYTES:
+        raise BadInput(f"{path}: larger than {MAX_BYTES:,} bytes; not a config")
     try:
-        mapping = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise BadInput(f"{path}:{where}: not valid YAML ({problem})") from None
+        mapping = load_yaml(path.read_text(encoding="utf-8"), str(path))
     except UnicodeDecodeError:
         raise BadInput(f"{path}: not UTF-8 text") from None
     if mapping is None:
-        return {}
+        raise BadInput(
+            f"{path}: the config is empty; give at least a name and data (or run dlw run "
+            "without a config for the digits default)"
+        )
     if not isinstance(mapping, dict):
         raise BadInput(f"{path}: the top level must be a mapping of keys (name, data, model…)")
     return mapping

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from dlworkflow.errors import BadInput
+from dlworkflow.yamlfile import load_yaml
 
 if TYPE_CHECKING:
     import keras
@@ -259,7 +260,7 @@ def read_json_list(path: Path) -> list[Any]:
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    return _mapping(path, yaml.safe_load, yaml.YAMLError, "YAML")
+    return _mapping(path, lambda text: load_yaml(text, str(path)), yaml.YAMLError, "YAML")
 
 
 def _optional_json(path: Path) -> dict[str, Any]:

@@ -45,7 +45,7 @@ class DataSpec(StrictModel):
     split: SplitSpec = Field(default_factory=SplitSpec)
     scale: Literal["auto", "unit", "symmetric", "standard", "none"] = "auto"
     flatten: Literal["auto"] | bool = "auto"
-    seed: int | None = None
+    seed: int | None = Field(None, ge=0, le=2**32 - 1)
     augment: AugmentSpec | None = None  # image + mask together (task: segmentation)
 
     _shorthand = model_validator(mode="before")(shorthand("source"))
