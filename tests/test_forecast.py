@@ -237,7 +237,8 @@ def test_forecast_run_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["mode"] == "many-to-many" and "mase" in metrics["evaluation"]
     html = (folder / "report.html").read_text(encoding="utf-8")
-    assert 'id="forecast-verdict"' in html and "Error by horizon step" in html
+    assert 'id="forecast-verdict"' in html and "data:image/svg+xml;base64," in html
+    assert "Error by horizon step" in (folder / "figures" / "error_by_step.svg").read_text()
     # prediction: the run's own source, then a CSV of the recent past, then too short a one
     from dlworkflow.experiments.sequence_predict import predict_forecast
 

@@ -41,7 +41,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path):
     (tmp_path / "photo.jpg").write_text("not a photo")
     cases = [  # one per kind of failure; the library tests cover every message
         (["enroll", "ann", "wall.png", "photo.jpg"], "wall.png: no face found"),
-        (["enroll", "ann", str(ORL / "s1/1.pgm"), "photo.jpg"], "photo.jpg: not a readable image"),
+        (["enroll", "ann", str(ORL / "s1/1.pgm"), "photo.jpg"], "cannot read image photo.jpg"),
         (["init", "--db", "x.db", "--far", "2"], "target FAR 2.0"),
     ]
     for args, message in cases:

@@ -55,7 +55,7 @@ CONFIG = {
         "reduce_lr": {"monitor": "val_accuracy", "patience": 1, "factor": 0.5},
     },
 }
-TIMINGS = {"epoch_seconds", "seconds", "train_seconds", "resumed_from_epoch"}
+TIMINGS = {"epoch_seconds", "seconds", "train_seconds", "resumed_from_epoch", "step_seconds"}
 
 
 def _history(folder: Path) -> dict[str, list[float]]:

@@ -28,7 +28,7 @@ from dlworkflow.experiments.tracking import Tracker, TrackingOptions
 from dlworkflow.interpret.section import interpret_run
 from dlworkflow.models.picture import save_drawings
 from dlworkflow.train import fit
-from dlworkflow.train.distribute import distribution_scope
+from dlworkflow.train.distribute import distribution_scope, replica_devices
 from dlworkflow.train.learnability import check_learnability
 
 
@@ -133,7 +133,10 @@ def _train_and_evaluate(
     split_name, split = evaluation_split(dataset)
     x_eval, y_eval = arrays(split)
     y_prob = model.predict(x_eval, batch_size=config.train.batch_size, verbose=0)
-    scores = scores_from_predictions(model, y_eval, y_prob) or model.evaluate(
+    # one pass: scores from y_prob; several replicas scale the compiled loss, so evaluate
+    replicated = len(replica_devices(config.train.distribute)) > 1
+    one_pass = None if replicated else scores_from_predictions(model, y_eval, y_prob)
+    scores = one_pass or model.evaluate(
         x_eval, y_eval, batch_size=config.train.batch_size, verbose=0, return_dict=True
     )
     write_npz(folder / runfolder.PREDICTIONS, y_true=split.y, y_prob=y_prob)
