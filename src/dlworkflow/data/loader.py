@@ -65,6 +65,8 @@ def load_dataset(
     preprocessing = fit_preprocessing(train.x, scale, raw.value_max)
     if spec.flatten is True:
         preprocessing = preprocessing.with_flatten(True)
+    if raw.task == "regression" and spec.target_scale == "standard":
+        preprocessing = preprocessing.with_target_scale(train.y)
     return Dataset(
         name=raw.name,
         task=raw.task,

@@ -97,6 +97,23 @@ def load_digits() -> RawData:
     )
 
 
+def load_diabetes() -> RawData:
+    """scikit-learn's diabetes table: 442 patients, 10 features, a progression score
+    (25..346) to regress: the target in the hundreds that scaling is for."""
+    from sklearn.datasets import load_diabetes as sk_diabetes
+
+    bunch = sk_diabetes()
+    return RawData(
+        name="diabetes",
+        kind="tabular",
+        task="regression",
+        x=bunch.data.astype(np.float32),
+        y=bunch.target.astype(np.float32),
+        class_names=[],
+        feature_names=list(bunch.feature_names),
+    )
+
+
 def _two_d(name: str, x: np.ndarray, y: np.ndarray) -> RawData:
     classes = np.unique(y)
     return RawData(
@@ -153,6 +170,7 @@ def _check_generator(n_samples: int, noise: float) -> None:
 
 BUNDLED: dict[str, tuple[Callable[..., RawData], set[str]]] = {
     "digits": (load_digits, set()),
+    "diabetes": (load_diabetes, set()),
     "circles": (load_circles, {"n_samples", "noise", "factor", "seed"}),
     "moons": (load_moons, {"n_samples", "noise", "seed"}),
     "blobs": (load_blobs, {"n_samples", "centers", "n_features", "noise", "seed"}),

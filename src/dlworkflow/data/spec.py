@@ -35,7 +35,7 @@ class SplitSpec(StrictModel):
 class DataSpec(StrictModel):
     """A dataset and how to split and preprocess it.
 
-    ``source`` is a bundled name (digits, circles, moons, blobs), a named dataset
+    ``source`` is a bundled name (digits, diabetes, circles, moons, blobs), a named dataset
     (mnist, fashion_mnist, cifar10, flowers17), ``folder:PATH`` or ``csv:PATH``.
     """
 
@@ -45,6 +45,8 @@ class DataSpec(StrictModel):
     split: SplitSpec = Field(default_factory=SplitSpec)
     scale: Literal["auto", "unit", "symmetric", "standard", "none"] = "auto"
     flatten: Literal["auto"] | bool = "auto"
+    # regression: standardise the target on the training split (inverted for metrics)
+    target_scale: Literal["standard", "none"] = "standard"
     seed: int | None = None
     augment: AugmentSpec | None = None  # image + mask together (task: segmentation)
 

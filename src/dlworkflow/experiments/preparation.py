@@ -41,7 +41,7 @@ class Prepared:
         dataset = self.dataset
         x = dataset.preprocessing.apply(split.x)
         if dataset.task == "regression":
-            return x, split.y
+            return x, dataset.preprocessing.encode_target(split.y)
         return x, encode_labels(split.y, dataset.num_classes, self.plan.one_hot)
 
 
@@ -92,6 +92,23 @@ def wants_flat_input(config: ExperimentConfig, dataset: Dataset) -> bool:
         name = first if isinstance(first, str) else next(iter(first), None)
         return name == "Dense"
     return False
+
+
+# Keras' regression metrics that scale with the target (squared ones by its square)
+_TARGET_UNITS = {"mae": 1, "mean_absolute_error": 1, "rmse": 1, "root_mean_squared_error": 1,
+                 "mse": 2, "mean_squared_error": 2}  # fmt: skip
+
+
+def scores_in_data_units(scores: dict[str, float], dataset: Dataset) -> dict[str, float]:
+    """``model.evaluate``'s metrics on a scaled regression target, back in the target's
+    units; the loss stays what was minimised (on the standardised target)."""
+    if dataset.task != "regression":
+        return scores
+    factor = dataset.preprocessing.target_factor
+    return {
+        name: value * factor ** _TARGET_UNITS[name] if name in _TARGET_UNITS else value
+        for name, value in scores.items()
+    }
 
 
 def predict_with(model: keras.Model):

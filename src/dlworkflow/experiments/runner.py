@@ -21,7 +21,13 @@ from dlworkflow.experiments.folder import (
     open_run_folder,
     saved_learnability,
 )
-from dlworkflow.experiments.preparation import Prepared, evaluation_split, predict_with, prepare
+from dlworkflow.experiments.preparation import (
+    Prepared,
+    evaluation_split,
+    predict_with,
+    prepare,
+    scores_in_data_units,
+)
 from dlworkflow.experiments.tracking import Tracker, TrackingOptions
 from dlworkflow.interpret.section import interpret_run
 from dlworkflow.models.picture import save_drawings
@@ -111,7 +117,10 @@ def _train_and_evaluate(
     scores = model.evaluate(
         x_eval, y_eval, batch_size=config.train.batch_size, verbose=0, return_dict=True
     )
+    scores = scores_in_data_units(scores, dataset)
     y_prob = model.predict(x_eval, batch_size=config.train.batch_size, verbose=0)
+    if dataset.task == "regression":
+        y_prob = dataset.preprocessing.decode_target(y_prob)
     write_npz(folder / runfolder.PREDICTIONS, y_true=split.y, y_prob=y_prob)
     evaluation = evaluate_predictions(dataset, split, y_prob, figures, predict_with(model))
     save_training_curves(result.history, result.best_epoch, figures)
