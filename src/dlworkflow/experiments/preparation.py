@@ -7,6 +7,7 @@ folder behind.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
@@ -14,6 +15,7 @@ import numpy as np
 
 from dlworkflow.config import ExperimentConfig
 from dlworkflow.data import Dataset, Split, encode_labels, load_dataset
+from dlworkflow.data.augment_layers import training_augmenter
 from dlworkflow.experiments.forecast import prepare_forecast
 from dlworkflow.experiments.sequence_plan import SequencePlan
 from dlworkflow.experiments.text import prepare_text
@@ -35,6 +37,7 @@ class Prepared:
     dataset: Dataset
     model: keras.Model
     plan: CompilePlan
+    augment: Callable | None = None  # data.augment of image classification: per batch
 
     def arrays(self, split: Split) -> tuple[np.ndarray, np.ndarray]:
         """Model inputs and targets of a split, encoded as the compiled loss expects."""
@@ -64,7 +67,8 @@ def prepare(config: ExperimentConfig) -> Prepared:
         model = build_zoo(config.model.zoo, input_shape, head, config.model.options)
     else:
         model = build_from_layers(config.model.layers or [], input_shape, config.name)
-    return Prepared(config, dataset, model, compile_for(config, dataset, model))
+    augment = training_augmenter(config.data.augment, dataset, config.seed)
+    return Prepared(config, dataset, model, compile_for(config, dataset, model), augment)
 
 
 def compile_for(config: ExperimentConfig, dataset: Dataset, model: keras.Model) -> CompilePlan:

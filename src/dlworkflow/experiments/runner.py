@@ -12,6 +12,8 @@ from rich.markup import escape
 from dlworkflow import runfolder
 from dlworkflow.atomic import write_json, write_npz, write_with
 from dlworkflow.config import ExperimentConfig, load_config
+from dlworkflow.data.augment_layers import AUGMENT_PREVIEW, augment_preview
+from dlworkflow.data.survey import survey_figures
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import evaluate_predictions, save_training_curves
 from dlworkflow.experiments.advice import run_diagnostics
@@ -68,9 +70,26 @@ def run(
     except BadInput as error:
         raise BadInput(f"{origin}{error}") from None  # name the config file, too
     with open_run_folder(
-        config, prepared.dataset, Path(runs_dir), console, model=prepared.model
+        config,
+        prepared.dataset,
+        Path(runs_dir),
+        console,
+        survey=_survey_with_augmentation(prepared),
+        model=prepared.model,
     ) as (folder, resuming):
         return _train_and_evaluate(prepared, folder, resuming, console, tracking)
+
+
+def _survey_with_augmentation(prepared: Prepared):
+    """The data survey, plus the augmentation preview when ``data.augment`` is on."""
+    dataset, spec = prepared.dataset, prepared.config.data.augment
+
+    def survey(figures: Path) -> None:
+        survey_figures(dataset, figures)
+        if spec is not None:
+            augment_preview(dataset, spec, figures / AUGMENT_PREVIEW, prepared.config.seed)
+
+    return survey
 
 
 def _train_and_evaluate(
@@ -102,6 +121,7 @@ def _train_and_evaluate(
         config.seed,
         console,
         tracker.callbacks(),
+        augment=prepared.augment,
     )
     figures = folder / runfolder.FIGURES
     diagnostics = run_diagnostics(config, dataset, result, learnability, figures)
