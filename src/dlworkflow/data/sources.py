@@ -41,6 +41,11 @@ class RawData:
     y_test: np.ndarray | None = None
     value_max: float | None = None
     feature_names: list[str] = field(default_factory=list)
+    impute: str | None = None  # blanks left in x, filled from the training split's stats
+
+
+# data.options of a CSV read with pandas (data/csv_table.py)
+TABLE_OPTIONS = {"drop", "categorical", "missing", "outliers"}
 
 
 def load_source(source: str, options: dict[str, Any]) -> RawData:
@@ -48,6 +53,11 @@ def load_source(source: str, options: dict[str, Any]) -> RawData:
     kind, _, argument = source.partition(":")
     if kind == "folder" and argument:
         return load_image_folder(Path(argument), **_options("folder", options, _FOLDER_OPTIONS))
+    if kind == "csv" and argument and set(options) & TABLE_OPTIONS:  # pandas: the notes' way
+        from dlworkflow.data.csv_table import load_table_csv
+
+        allowed = _CSV_OPTIONS | TABLE_OPTIONS
+        return load_table_csv(Path(argument), **_options("csv", options, allowed))
     if kind == "csv" and argument:
         return load_csv(Path(argument), **_options("csv", options, _CSV_OPTIONS))
     if source in BUNDLED:
@@ -493,7 +503,8 @@ def _number(text: str, path: Path, column: str, row: int) -> float:
         value = float(text)
     except ValueError:
         raise BadInput(
-            f"data.source: {path.name} column '{column}' row {row}: '{text}' is not a number"
+            f"data.source: {path.name} column '{column}' row {row}: '{text}' is not a number "
+            f"(text columns: data.options.categorical: one_hot, or drop: [{column}])"
         ) from None
     if not np.isfinite(value):
         raise BadInput(
@@ -592,4 +603,4 @@ def _all_numbers(values: list[str]) -> np.ndarray | None:
     return numbers if finite else None
 
 
-_CSV_OPTIONS = {"target", "task", "delimiter", "max_classes"}
+_CSV_OPTIONS = {"target", "task", "delimiter", "max_classes"}  # and TABLE_OPTIONS
