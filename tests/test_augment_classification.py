@@ -134,3 +134,15 @@ def test_dlw_data_augment_writes_the_preview(tmp_path: Path):
 def test_keys_of_the_other_path_are_refused(task, augment, message):
     with pytest.raises(BadInput, match=message):
         load_config({"task": task, "data": {"source": "digits", "augment": augment}})
+
+
+def test_the_diagnosis_advice_is_a_valid_augment_config():
+    import yaml
+
+    from dlworkflow.experiments.advice import _variance_advice
+
+    change = next(a["change"] for a in _variance_advice(None) if "data.augment" in a["change"])
+    mapping = yaml.safe_load(change.split("data.augment: ", 1)[1].split(" (", 1)[0])
+    assert AugmentSpec.model_validate(mapping).draws_per_epoch()
+    augmenting = load_config({"data": {"source": "digits", "augment": mapping}})
+    assert not any("data.augment" in a["change"] for a in _variance_advice(augmenting))
