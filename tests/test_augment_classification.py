@@ -146,3 +146,16 @@ def test_the_diagnosis_advice_is_a_valid_augment_config():
     assert AugmentSpec.model_validate(mapping).draws_per_epoch()
     augmenting = load_config({"data": {"source": "digits", "augment": mapping}})
     assert not any("data.augment" in a["change"] for a in _variance_advice(augmenting))
+
+
+def test_a_resumed_stream_draws_what_the_uninterrupted_one_drew():
+    spec = AugmentSpec.model_validate(SPEC)
+
+    def stream(first_epoch: int) -> list[np.ndarray]:
+        augment = batch_augmenter(spec, (8, 8, 1), (0.0, 1.0), seed=5)
+        return [xb.numpy() for xb, _ in epoch_batches(X, Y, 8, 1, first_epoch, 3, augment)]
+
+    whole, resumed = stream(0), stream(2)
+    assert len(resumed) == 2
+    for expected, got in zip(whole[4:], resumed, strict=True):
+        np.testing.assert_array_equal(expected, got)

@@ -68,5 +68,9 @@ def epoch_batches(
         )
     )
     if augment is not None:  # one map call at a time: the layers' seeds advance in order
+        # the random layers draw once per batch whatever its size: replaying the batches of
+        # the epochs already done on one sample puts a resumed run's draws where they were
+        for _ in range(first_epoch * steps_per_epoch(samples, batch_size)):
+            augment(features[:1])
         stream = stream.map(lambda xb, yb: (augment(xb), yb))
     return stream.prefetch(tf.data.AUTOTUNE)
