@@ -157,3 +157,14 @@ def test_housing_run_end_to_end(tmp_path: Path):
     run = dlworkflow.run(config, runs_dir=tmp_path / "runs")
     assert run.metrics["evaluation"]["r2"] > 0.3  # price follows income
     assert (run.folder / "report.html").is_file()
+
+
+def test_tabular_survey_draws_the_training_correlations(tmp_path: Path):
+    from dlworkflow.data.survey import survey_figures
+
+    dataset = load_dataset("diabetes")
+    written = [p.name for p in survey_figures(dataset, tmp_path)]
+    assert "correlations.svg" in written
+    svg = (tmp_path / "correlations.svg").read_text()
+    expected = np.corrcoef(dataset.train.x[:, 2], dataset.train.y)[0, 1]  # bmi vs target
+    assert f"{expected:.2f}" in svg

@@ -55,7 +55,34 @@ def survey_figures(dataset: Dataset, folder: Path) -> list[Path]:
         written.append(_sample_grid(dataset, folder / "samples.png"))
     elif dataset.train.x.shape[1] == 2:
         written.append(_scatter(dataset, folder / "scatter.svg"))
+    if dataset.kind == "tabular" and 3 <= dataset.train.x.shape[1] <= MAX_HEATMAP_COLUMNS:
+        written.append(_correlations(dataset, folder / "correlations.svg"))
     return written
+
+
+MAX_HEATMAP_COLUMNS = 40  # beyond this the labels are unreadable; two are the scatter
+
+
+def _correlations(dataset: Dataset, path: Path) -> Path:
+    """Pearson correlations of the training features (and a regression target), the
+    notes' heatmap before choosing columns."""
+    names = list(dataset.feature_names) or [f"x{i}" for i in range(dataset.train.x.shape[1])]
+    columns = dataset.train.x.astype(np.float64)
+    if dataset.task == "regression":
+        columns, names = np.column_stack([columns, dataset.train.y]), [*names, "target"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        matrix = np.nan_to_num(np.corrcoef(columns, rowvar=False))
+    size = max(4.0, 0.45 * len(names) + 2)
+    figure, axis = plt.subplots(figsize=(size + 1, size))
+    image = axis.imshow(matrix, cmap="coolwarm", vmin=-1, vmax=1)
+    axis.set_xticks(range(len(names)), names, rotation=90, fontsize=8)
+    axis.set_yticks(range(len(names)), names, fontsize=8)
+    if len(names) <= 12:
+        for (row, column), value in np.ndenumerate(matrix):
+            axis.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize=7)
+    figure.colorbar(image, ax=axis, label="Pearson r")
+    axis.set_title(f"{dataset.name}: correlations (train)")
+    return save_figure(figure, path)
 
 
 def _class_distribution(dataset: Dataset, path: Path) -> Path:
