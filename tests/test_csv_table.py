@@ -56,6 +56,10 @@ def test_housing_drop_one_hot_and_outliers_like_the_notes(tmp_path: Path):
     for column in ("Income", "Rooms", "Price"):
         reference = notes_remove_outliers(reference, column)
     assert len(dataset.train) == len(reference) < 200
+    assert dataset.cleaning == {
+        "rows_read": 200, "rows_removed_outliers": 200 - len(reference),
+        "rows_kept": len(reference),
+    }  # fmt: skip
     assert dataset.feature_names == ["Income", "Rooms", "Ocean_INLAND", "Ocean_ISLAND",
                                      "Ocean_NEAR BAY"]  # fmt: skip
     assert dataset.task == "regression"
@@ -87,6 +91,8 @@ def test_drop_rows(tmp_path: Path):
         }
     )
     assert len(dataset.train) == 197
+    assert dataset.cleaning["rows_dropped_missing"] == 3
+    assert dataset.describe()["cleaning"]["rows_kept"] == 197
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -156,7 +162,10 @@ def test_housing_run_end_to_end(tmp_path: Path):
     }
     run = dlworkflow.run(config, runs_dir=tmp_path / "runs")
     assert run.metrics["evaluation"]["r2"] > 0.3  # price follows income
-    assert (run.folder / "report.html").is_file()
+    assert "rows removed outliers" in (run.folder / "report.html").read_text()
+    done = run_dlw("data", f"csv:{path}", "-o", "target=Price", "-o", "drop=[Address, Ocean]",
+                   "-o", "missing=mean", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0 and "cells imputed mean 3" in done.stdout, done.stderr
 
 
 def test_tabular_survey_draws_the_training_correlations(tmp_path: Path):

@@ -278,6 +278,9 @@ def data_command(
             f"{entry['std']:.4g}",
         )
     out.print(table)
+    if summary["cleaning"]:
+        rows = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary["cleaning"].items())
+        out.print(f"cleaning: {escape(rows)}", highlight=False)
     if dataset.task != "regression":
         counts = Table(title="class counts")
         counts.add_column("class")

@@ -75,9 +75,17 @@ def load_table_csv(
             f"data.options.categorical: column '{text[0]}' of {path.name} holds text "
             f"('{sample}'); set categorical: one_hot, or drop: [{text[0]}]"
         )
+    cleaning: dict[str, Any] = {"rows_read": len(frame)}
+    before = len(frame)
     frame = _missing(frame, missing, target, text, path)
+    if missing == "drop_rows":
+        cleaning["rows_dropped_missing"] = before - len(frame)
+    elif missing in IMPUTE:
+        cleaning[f"cells_imputed_{missing}"] = int(frame[features].isna().sum().sum())
     if outliers is not None:
+        before = len(frame)
         frame = remove_outliers(frame, outliers, features, text, path)
+        cleaning["rows_removed_outliers"] = before - len(frame)
     if frame.empty:
         raise BadInput(f"data.options: no rows of {path.name} are left after missing/outliers")
     if text:
@@ -94,6 +102,7 @@ def load_table_csv(
     targets = [f"{v:.17g}" if isinstance(v, float) else str(v).strip() for v in values]
     raw = _csv_targets(path, x, targets, target, task, max_classes, names)
     raw.impute = missing if missing in IMPUTE and np.isnan(x).any() else None
+    raw.cleaning = {**cleaning, "rows_kept": len(frame)}
     return raw
 
 

@@ -86,4 +86,5 @@ def load_dataset(
         preprocessing=preprocessing,
         feature_names=raw.feature_names,
         own_test_set=raw.x_test is not None,
+        cleaning=raw.cleaning,
     )

@@ -42,6 +42,7 @@ class RawData:
     value_max: float | None = None
     feature_names: list[str] = field(default_factory=list)
     impute: str | None = None  # blanks left in x, filled from the training split's stats
+    cleaning: dict[str, Any] = field(default_factory=dict)  # rows a CSV's options removed
 
 
 # data.options of a CSV read with pandas (data/csv_table.py)

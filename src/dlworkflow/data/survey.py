@@ -42,6 +42,7 @@ def survey(dataset: Dataset) -> dict:
         "kind": dataset.kind,
         "class_names": dataset.class_names,
         "splits": splits,
+        "cleaning": dataset.cleaning,
     }
 
 
