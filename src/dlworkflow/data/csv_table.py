@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from dlworkflow.data.csv_rows import MAX_BYTES
+from dlworkflow.data.csv_targets import MAX_CSV_CLASSES, csv_targets
 from dlworkflow.errors import BadInput
 from dlworkflow.ranges import whole_number
 
@@ -36,8 +37,6 @@ def load_table_csv(
 ):
     """Features and target of ``path`` after the table options; see the module doc."""
     import pandas as pd
-
-    from dlworkflow.data.sources import MAX_CSV_CLASSES, _csv_targets
 
     if task not in ("auto", "classification", "regression"):
         raise BadInput(f"data.options.task: '{task}' is not auto, classification or regression")
@@ -100,7 +99,7 @@ def load_table_csv(
         )
     values = frame[target]
     targets = [f"{v:.17g}" if isinstance(v, float) else str(v).strip() for v in values]
-    raw = _csv_targets(path, x, targets, target, task, max_classes, names)
+    raw = csv_targets(path, x, targets, target, task, max_classes, names)
     raw.impute = missing if missing in IMPUTE and np.isnan(x).any() else None
     raw.cleaning = {**cleaning, "rows_kept": len(frame)}
     return raw

@@ -12,37 +12,19 @@ import difflib
 import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dlworkflow.data.dataset import Kind, Task
+from dlworkflow.data.csv_targets import FLOAT32_MAX, MAX_CSV_CLASSES, RawData, csv_targets
 from dlworkflow.errors import BadInput, WorkFailed
 from dlworkflow.imagefile import MAX_PIXELS, check_max_pixels, open_image
 from dlworkflow.ranges import whole_number
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff", ".webp"}
-FLOAT32_MAX = float(np.finfo(np.float32).max)  # CSV values are trained as float32
 MAX_CSV_FIELD = 1_000  # characters in one CSV field; numbers and class names are shorter
-MAX_CSV_CLASSES = 10_000  # the largest data.options.max_classes
-
-
-@dataclass
-class RawData:
-    name: str
-    kind: Kind
-    task: Task
-    x: np.ndarray
-    y: np.ndarray
-    class_names: list[str]
-    x_test: np.ndarray | None = None
-    y_test: np.ndarray | None = None
-    value_max: float | None = None
-    feature_names: list[str] = field(default_factory=list)
-    impute: str | None = None  # blanks left in x, filled from the training split's stats
-    cleaning: dict[str, Any] = field(default_factory=dict)  # rows a CSV's options removed
 
 
 # data.options of a CSV read with pandas (data/csv_table.py)
@@ -496,7 +478,7 @@ def load_csv(
             )
         targets.append(cell)
     feature_names = [header[i] for i in features]
-    return _csv_targets(path, x, targets, target, task, max_classes, feature_names)
+    return csv_targets(path, x, targets, target, task, max_classes, feature_names)
 
 
 def _number(text: str, path: Path, column: str, row: int) -> float:
@@ -537,71 +519,6 @@ def _csv_rows(path: Path, delimiter: str) -> list[list[str]]:
     except csv.Error as error:
         reason = too_long if "field limit" in str(error) else f"is not valid CSV ({error})"
         raise BadInput(f"data.source: {path.name} line {reader.line_num} {reason}") from None
-
-
-def _csv_targets(
-    path: Path,
-    x: np.ndarray,
-    targets: list[str],
-    target: str,
-    task: str,
-    max_classes: int,
-    feature_names: list[str],
-) -> RawData:
-    numeric = _all_numbers(targets)
-    if task == "auto":
-        integral = numeric is not None and bool(np.all(numeric == np.round(numeric)))
-        distinct = len(set(targets))
-        task = (
-            "classification"
-            if numeric is None or (integral and distinct <= max_classes)
-            else ("regression")
-        )
-    if task == "regression":
-        if numeric is None:
-            bad = next(i for i, t in enumerate(targets) if _all_numbers([t]) is None)
-            raise BadInput(
-                f"data.source: {path.name} column '{target}' row {bad + 2}: "
-                f"'{targets[bad]}' is not a float32 number (regression target)"
-            )
-        return RawData(
-            path.stem,
-            "tabular",
-            "regression",
-            x,
-            numeric.astype(np.float32),
-            [],
-            feature_names=feature_names,
-        )
-    if numeric is not None:
-        names = [f"{v:g}" for v in sorted(set(numeric.tolist()))]
-        labels = np.searchsorted(np.unique(numeric), numeric)
-    else:
-        names = sorted(set(targets))
-        labels = np.asarray([names.index(t) for t in targets])
-    if len(names) < 2:
-        raise BadInput(
-            f"data.options.target: column '{target}' of {path.name} has only one class "
-            f"('{names[0]}'); classification needs at least 2"
-        )
-    return RawData(
-        path.stem,
-        "tabular",
-        "binary" if len(names) == 2 else "multiclass",
-        x,
-        labels.astype(np.int64),
-        names,
-        feature_names=feature_names,
-    )
-
-
-def _all_numbers(values: list[str]) -> np.ndarray | None:
-    try:
-        numbers = np.asarray([float(v) for v in values], np.float64)
-    except ValueError:
-        return None
-    finite = np.all(np.isfinite(numbers)) and np.all(np.abs(numbers) <= FLOAT32_MAX)
-    return numbers if finite else None
 
 
 _CSV_OPTIONS = {"target", "task", "delimiter", "max_classes"}  # and TABLE_OPTIONS
