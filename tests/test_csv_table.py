@@ -177,3 +177,17 @@ def test_tabular_survey_draws_the_training_correlations(tmp_path: Path):
     svg = (tmp_path / "correlations.svg").read_text()
     expected = np.corrcoef(dataset.train.x[:, 2], dataset.train.y)[0, 1]  # bmi vs target
     assert f"{expected:.2f}" in svg
+
+
+def test_survey_gives_pixel_and_column_statistics():
+    from dlworkflow.data.survey import survey
+
+    flowers = load_dataset({"source": "flowers17", "limit": 170, "split": {"val": 0, "test": 0}})
+    entry = survey(flowers)["splits"]["train"]
+    x = flowers.train.x.astype(np.float64)
+    np.testing.assert_allclose(entry["channel_mean"], x.mean(axis=(0, 1, 2)), rtol=1e-9)
+    np.testing.assert_allclose(entry["channel_std"], x.std(axis=(0, 1, 2)), rtol=1e-9)
+    table = load_dataset("diabetes")
+    columns = survey(table)["splits"]["train"]["columns"]
+    assert list(columns) == table.feature_names
+    assert columns["bmi"]["mean"] == pytest.approx(float(table.train.x[:, 2].mean()), rel=1e-6)

@@ -27,6 +27,21 @@ def survey(dataset: Dataset) -> dict:
             "mean": float(split.x.mean()),
             "std": float(split.x.std()),
         }
+        if dataset.kind == "image" and split.x.ndim == 4:  # per channel, as normalisers use
+            pixels = split.x.reshape(-1, split.x.shape[-1]).astype(np.float64)
+            entry["channel_mean"] = pixels.mean(axis=0).tolist()
+            entry["channel_std"] = pixels.std(axis=0).tolist()
+        elif dataset.kind == "tabular":  # per column: the notes' describe()
+            columns = split.x.astype(np.float64)
+            entry["columns"] = {
+                name: {"mean": float(m), "std": float(d), "min": float(lo), "max": float(hi)}
+                for name, m, d, lo, hi in zip(
+                    dataset.feature_names or [f"x{i}" for i in range(columns.shape[1])],
+                    columns.mean(axis=0), columns.std(axis=0),
+                    columns.min(axis=0), columns.max(axis=0),
+                    strict=True,
+                )
+            }  # fmt: skip
         if dataset.task == "regression":
             entry["target"] = {
                 "min": float(split.y.min()),
