@@ -55,7 +55,7 @@ def _with(**changes) -> dict:
         ),
         (
             {**_with(data__augment={"copies": 1}), "task": "auto"},
-            "data.augment moves images with their masks; it needs task: segmentation",
+            "data.augment.copies applies to task: segmentation only",
         ),
     ],
 )

@@ -50,10 +50,16 @@ class ExperimentConfig(StrictModel):
                 setattr(self, section, {"forecast": ForecastSpec, "text": TextSpec}[section]())
         if self.task != "auto" and self.transfer is not None:
             raise ValueError(f"transfer applies to classification images, not task: {self.task}")
-        if self.data.augment is not None and self.task != "segmentation":
+        if self.data.augment is not None and (
+            self.task in ("forecast", "text") or self.transfer is not None
+        ):
             raise ValueError(
-                "data.augment moves images with their masks; it needs task: segmentation"
+                "data.augment applies to image classification and segmentation "
+                f"({'transfer' if self.transfer is not None else 'task: ' + self.task} "
+                "does not use it)"
             )
+        if self.data.augment is not None:
+            self.data.augment.check_task(self.task == "segmentation")
         if self.task in ("forecast", "text") and "model" not in self.model_fields_set:
             self.model = ModelSpec(zoo="lstm" if self.task == "forecast" else "bilstm")
         return self

@@ -50,6 +50,21 @@ def parse_options(items: list[str] | None) -> dict:
     return options
 
 
+def parse_mapping(text: str, option: str) -> dict:
+    """A YAML mapping given on the command line (``--augment '{zoom_range: 0.1}'``)."""
+    import yaml
+
+    from dlworkflow.errors import BadInput
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = None
+    if not isinstance(value, dict):
+        raise BadInput(f"{option}: '{text}' is not a YAML mapping like '{{horizontal_flip: true}}'")
+    return value
+
+
 @contextmanager
 def backend():
     """Start the Keras backend with its native start-up logs muted (unless --debug)."""

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from dlworkflow.cli.common import app, backend, console, out, parse_options, warn
+from dlworkflow.cli.common import app, backend, console, out, parse_mapping, parse_options, warn
 
 
 @app.command("run")
@@ -266,12 +266,19 @@ def data_command(
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Stratified subset of N samples.")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Figure folder.")] = None,
+    augment: Annotated[
+        str | None,
+        typer.Option(help="Preview data.augment, a YAML mapping: '{horizontal_flip: true}'."),
+    ] = None,
 ) -> None:
     """Survey a dataset: shapes, value range, class counts, and figures."""
     from dlworkflow.data import load_dataset
     from dlworkflow.data.survey import survey, survey_figures
 
-    dataset = load_dataset({"source": source, "options": parse_options(option), "limit": limit})
+    spec = {"source": source, "options": parse_options(option), "limit": limit}
+    if augment is not None:
+        spec["augment"] = parse_mapping(augment, "--augment")
+    dataset = load_dataset(spec)  # checks the augment mapping too (as data.augment)
     summary = survey(dataset)
     table = Table(title=escape(f"{dataset.name} ({dataset.task}, {dataset.kind})"))
     for column in ("split", "size", "x shape", "dtype", "min", "max", "mean", "std"):
@@ -288,6 +295,9 @@ def data_command(
             f"{entry['std']:.4g}",
         )
     out.print(table)
+    if summary["cleaning"]:
+        rows = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary["cleaning"].items())
+        out.print(f"cleaning: {escape(rows)}", highlight=False)
     if dataset.task != "regression":
         counts = Table(title="class counts")
         counts.add_column("class")
@@ -301,4 +311,17 @@ def data_command(
         out.print(counts)
     folder = out_dir or Path("runs") / f"data-{dataset.name}"
     for path in survey_figures(dataset, folder):
+        out.print(f"figure: {escape(str(path))}")
+    if augment is not None:
+        with backend():
+            from dlworkflow.data.augment import AugmentSpec
+            from dlworkflow.data.augment_layers import (
+                AUGMENT_PREVIEW,
+                augment_preview,
+                training_augmenter,
+            )
+
+            chosen = AugmentSpec.model_validate(spec["augment"])
+            training_augmenter(chosen, dataset, 42)  # refuses non-images and no transform
+            path = augment_preview(dataset, chosen, folder / AUGMENT_PREVIEW, 42)
         out.print(f"figure: {escape(str(path))}")

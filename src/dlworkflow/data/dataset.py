@@ -51,6 +51,7 @@ class Dataset:
     preprocessing: Preprocessing
     feature_names: list[str] = field(default_factory=list)
     own_test_set: bool = False
+    cleaning: dict = field(default_factory=dict)  # a CSV's dropped/imputed rows (csv_table)
 
     @property
     def num_classes(self) -> int:
@@ -89,6 +90,7 @@ class Dataset:
                 for name, split in self.splits().items()
             },
             "preprocessing": self.preprocessing.to_dict(),
+            **({"cleaning": self.cleaning} if self.cleaning else {}),
         }
 
 

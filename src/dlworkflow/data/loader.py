@@ -65,12 +65,22 @@ def load_dataset(
     val = Split(x[held], y[held]) if len(held) else None
     train = Split(x[kept], y[kept])
 
+    if raw.impute is not None:  # a CSV's blanks, filled from training statistics only
+        from dlworkflow.data.csv_table import impute_splits
+
+        filled = impute_splits(raw.impute, train.x, *(s and s.x for s in (val, test)))
+        train = Split(filled[0], train.y)
+        val = Split(filled[1], val.y) if val is not None else None
+        test = Split(filled[2], test.y) if test is not None else None
+
     scale = spec.scale
     if scale == "auto":
         scale = "unit" if raw.kind == "image" else "standard"
     preprocessing = fit_preprocessing(train.x, scale, raw.value_max)
     if spec.flatten is True:
         preprocessing = preprocessing.with_flatten(True)
+    if raw.task == "regression" and spec.target_scale == "standard":
+        preprocessing = preprocessing.with_target_scale(train.y)
     return Dataset(
         name=raw.name,
         task=raw.task,
@@ -82,4 +92,5 @@ def load_dataset(
         preprocessing=preprocessing,
         feature_names=raw.feature_names,
         own_test_set=raw.x_test is not None,
+        cleaning=raw.cleaning,
     )

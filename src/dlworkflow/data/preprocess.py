@@ -22,6 +22,10 @@ class Preprocessing:
     offset: tuple[float, ...]
     factor: tuple[float, ...]
     flatten: bool = False
+    # regression targets are trained as (y - target_offset) / target_factor; the
+    # identity (0, 1) for classification, ``target_scale: none`` and older runs
+    target_offset: float = 0.0
+    target_factor: float = 1.0
 
     def apply(self, x: np.ndarray) -> np.ndarray:
         """Scale (and flatten when asked) a batch of raw inputs into float32."""
@@ -33,6 +37,23 @@ class Preprocessing:
     def with_flatten(self, flatten: bool) -> Preprocessing:
         return replace(self, flatten=flatten)
 
+    def with_target_scale(self, y_train: np.ndarray) -> Preprocessing:
+        """Standardise regression targets on the training split: a target in the hundreds
+        (diabetes) otherwise needs hundreds of epochs of a unit-scale network's output."""
+        y = np.asarray(y_train, np.float64)
+        std = float(y.std()) or 1.0
+        return replace(self, target_offset=float(y.mean()), target_factor=std)
+
+    def encode_target(self, y: np.ndarray) -> np.ndarray:
+        """Targets as the network is trained on them."""
+        return ((np.asarray(y, np.float64) - self.target_offset) / self.target_factor).astype(
+            np.float32
+        )
+
+    def decode_target(self, y: np.ndarray) -> np.ndarray:
+        """Network outputs back in the data's own units, for metrics, plots and predictions."""
+        return np.asarray(y, np.float64) * self.target_factor + self.target_offset
+
     def to_dict(self) -> dict:
         return {**asdict(self), "offset": list(self.offset), "factor": list(self.factor)}
 
@@ -43,6 +64,8 @@ class Preprocessing:
             offset=tuple(record["offset"]),
             factor=tuple(record["factor"]),
             flatten=bool(record.get("flatten", False)),
+            target_offset=float(record.get("target_offset", 0.0)),
+            target_factor=float(record.get("target_factor", 1.0)),
         )
 
 

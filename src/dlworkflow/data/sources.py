@@ -12,35 +12,23 @@ import difflib
 import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dlworkflow.data.dataset import Kind, Task
+from dlworkflow.data.csv_targets import FLOAT32_MAX, MAX_CSV_CLASSES, RawData, csv_targets
 from dlworkflow.errors import BadInput, WorkFailed
 from dlworkflow.imagefile import MAX_PIXELS, check_max_pixels, open_image
 from dlworkflow.ranges import whole_number
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff", ".webp"}
-FLOAT32_MAX = float(np.finfo(np.float32).max)  # CSV values are trained as float32
 MAX_CSV_FIELD = 1_000  # characters in one CSV field; numbers and class names are shorter
-MAX_CSV_CLASSES = 10_000  # the largest data.options.max_classes
 
 
-@dataclass
-class RawData:
-    name: str
-    kind: Kind
-    task: Task
-    x: np.ndarray
-    y: np.ndarray
-    class_names: list[str]
-    x_test: np.ndarray | None = None
-    y_test: np.ndarray | None = None
-    value_max: float | None = None
-    feature_names: list[str] = field(default_factory=list)
+# data.options of a CSV read with pandas (data/csv_table.py)
+TABLE_OPTIONS = {"drop", "categorical", "missing", "outliers"}
 
 
 def load_source(source: str, options: dict[str, Any]) -> RawData:
@@ -48,6 +36,11 @@ def load_source(source: str, options: dict[str, Any]) -> RawData:
     kind, _, argument = source.partition(":")
     if kind == "folder" and argument:
         return load_image_folder(Path(argument), **_options("folder", options, _FOLDER_OPTIONS))
+    if kind == "csv" and argument and set(options) & TABLE_OPTIONS:  # pandas: the notes' way
+        from dlworkflow.data.csv_table import load_table_csv
+
+        allowed = _CSV_OPTIONS | TABLE_OPTIONS
+        return load_table_csv(Path(argument), **_options("csv", options, allowed))
     if kind == "csv" and argument:
         return load_csv(Path(argument), **_options("csv", options, _CSV_OPTIONS))
     if source in BUNDLED:
@@ -94,6 +87,23 @@ def load_digits() -> RawData:
         y=bunch.target.astype(np.int64),
         class_names=[str(c) for c in bunch.target_names],
         value_max=16.0,
+    )
+
+
+def load_diabetes() -> RawData:
+    """scikit-learn's diabetes table: 442 patients, 10 features, a progression score
+    (25..346) to regress: the target in the hundreds that scaling is for."""
+    from sklearn.datasets import load_diabetes as sk_diabetes
+
+    bunch = sk_diabetes()
+    return RawData(
+        name="diabetes",
+        kind="tabular",
+        task="regression",
+        x=bunch.data.astype(np.float32),
+        y=bunch.target.astype(np.float32),
+        class_names=[],
+        feature_names=list(bunch.feature_names),
     )
 
 
@@ -153,6 +163,7 @@ def _check_generator(n_samples: int, noise: float) -> None:
 
 BUNDLED: dict[str, tuple[Callable[..., RawData], set[str]]] = {
     "digits": (load_digits, set()),
+    "diabetes": (load_diabetes, set()),
     "circles": (load_circles, {"n_samples", "noise", "factor", "seed"}),
     "moons": (load_moons, {"n_samples", "noise", "seed"}),
     "blobs": (load_blobs, {"n_samples", "centers", "n_features", "noise", "seed"}),
@@ -467,7 +478,7 @@ def load_csv(
             )
         targets.append(cell)
     feature_names = [header[i] for i in features]
-    return _csv_targets(path, x, targets, target, task, max_classes, feature_names)
+    return csv_targets(path, x, targets, target, task, max_classes, feature_names)
 
 
 def _number(text: str, path: Path, column: str, row: int) -> float:
@@ -475,7 +486,8 @@ def _number(text: str, path: Path, column: str, row: int) -> float:
         value = float(text)
     except ValueError:
         raise BadInput(
-            f"data.source: {path.name} column '{column}' row {row}: '{text}' is not a number"
+            f"data.source: {path.name} column '{column}' row {row}: '{text}' is not a number "
+            f"(text columns: data.options.categorical: one_hot, or drop: [{column}])"
         ) from None
     if not np.isfinite(value):
         raise BadInput(
@@ -509,69 +521,4 @@ def _csv_rows(path: Path, delimiter: str) -> list[list[str]]:
         raise BadInput(f"data.source: {path.name} line {reader.line_num} {reason}") from None
 
 
-def _csv_targets(
-    path: Path,
-    x: np.ndarray,
-    targets: list[str],
-    target: str,
-    task: str,
-    max_classes: int,
-    feature_names: list[str],
-) -> RawData:
-    numeric = _all_numbers(targets)
-    if task == "auto":
-        integral = numeric is not None and bool(np.all(numeric == np.round(numeric)))
-        distinct = len(set(targets))
-        task = (
-            "classification"
-            if numeric is None or (integral and distinct <= max_classes)
-            else ("regression")
-        )
-    if task == "regression":
-        if numeric is None:
-            bad = next(i for i, t in enumerate(targets) if _all_numbers([t]) is None)
-            raise BadInput(
-                f"data.source: {path.name} column '{target}' row {bad + 2}: "
-                f"'{targets[bad]}' is not a float32 number (regression target)"
-            )
-        return RawData(
-            path.stem,
-            "tabular",
-            "regression",
-            x,
-            numeric.astype(np.float32),
-            [],
-            feature_names=feature_names,
-        )
-    if numeric is not None:
-        names = [f"{v:g}" for v in sorted(set(numeric.tolist()))]
-        labels = np.searchsorted(np.unique(numeric), numeric)
-    else:
-        names = sorted(set(targets))
-        labels = np.asarray([names.index(t) for t in targets])
-    if len(names) < 2:
-        raise BadInput(
-            f"data.options.target: column '{target}' of {path.name} has only one class "
-            f"('{names[0]}'); classification needs at least 2"
-        )
-    return RawData(
-        path.stem,
-        "tabular",
-        "binary" if len(names) == 2 else "multiclass",
-        x,
-        labels.astype(np.int64),
-        names,
-        feature_names=feature_names,
-    )
-
-
-def _all_numbers(values: list[str]) -> np.ndarray | None:
-    try:
-        numbers = np.asarray([float(v) for v in values], np.float64)
-    except ValueError:
-        return None
-    finite = np.all(np.isfinite(numbers)) and np.all(np.abs(numbers) <= FLOAT32_MAX)
-    return numbers if finite else None
-
-
-_CSV_OPTIONS = {"target", "task", "delimiter", "max_classes"}
+_CSV_OPTIONS = {"target", "task", "delimiter", "max_classes"}  # and TABLE_OPTIONS

@@ -35,7 +35,7 @@ class SplitSpec(StrictModel):
 class DataSpec(StrictModel):
     """A dataset and how to split and preprocess it.
 
-    ``source`` is a bundled name (digits, circles, moons, blobs), a named dataset
+    ``source`` is a bundled name (digits, diabetes, circles, moons, blobs), a named dataset
     (mnist, fashion_mnist, cifar10, flowers17), ``folder:PATH`` or ``csv:PATH``.
     """
 
@@ -45,6 +45,7 @@ class DataSpec(StrictModel):
     split: SplitSpec = Field(default_factory=SplitSpec)
     scale: Literal["auto", "unit", "symmetric", "standard", "none"] = "auto"
     flatten: Literal["auto"] | bool = "auto"
+    target_scale: Literal["standard", "none"] = "standard"  # regression: standardised on train
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     augment: AugmentSpec | None = None  # image + mask together (task: segmentation)
 

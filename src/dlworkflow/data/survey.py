@@ -27,6 +27,21 @@ def survey(dataset: Dataset) -> dict:
             "mean": float(split.x.mean()),
             "std": float(split.x.std()),
         }
+        if dataset.kind == "image" and split.x.ndim == 4:  # per channel, as normalisers use
+            pixels = split.x.reshape(-1, split.x.shape[-1]).astype(np.float64)
+            entry["channel_mean"] = pixels.mean(axis=0).tolist()
+            entry["channel_std"] = pixels.std(axis=0).tolist()
+        elif dataset.kind == "tabular":  # per column: the notes' describe()
+            columns = split.x.astype(np.float64)
+            entry["columns"] = {
+                name: {"mean": float(m), "std": float(d), "min": float(lo), "max": float(hi)}
+                for name, m, d, lo, hi in zip(
+                    dataset.feature_names or [f"x{i}" for i in range(columns.shape[1])],
+                    columns.mean(axis=0), columns.std(axis=0),
+                    columns.min(axis=0), columns.max(axis=0),
+                    strict=True,
+                )
+            }  # fmt: skip
         if dataset.task == "regression":
             entry["target"] = {
                 "min": float(split.y.min()),
@@ -42,6 +57,7 @@ def survey(dataset: Dataset) -> dict:
         "kind": dataset.kind,
         "class_names": dataset.class_names,
         "splits": splits,
+        "cleaning": dataset.cleaning,
     }
 
 
@@ -55,7 +71,34 @@ def survey_figures(dataset: Dataset, folder: Path) -> list[Path]:
         written.append(_sample_grid(dataset, folder / "samples.png"))
     elif dataset.train.x.shape[1] == 2:
         written.append(_scatter(dataset, folder / "scatter.svg"))
+    if dataset.kind == "tabular" and 3 <= dataset.train.x.shape[1] <= MAX_HEATMAP_COLUMNS:
+        written.append(_correlations(dataset, folder / "correlations.svg"))
     return written
+
+
+MAX_HEATMAP_COLUMNS = 40  # beyond this the labels are unreadable; two are the scatter
+
+
+def _correlations(dataset: Dataset, path: Path) -> Path:
+    """Pearson correlations of the training features (and a regression target), the
+    notes' heatmap before choosing columns."""
+    names = list(dataset.feature_names) or [f"x{i}" for i in range(dataset.train.x.shape[1])]
+    columns = dataset.train.x.astype(np.float64)
+    if dataset.task == "regression":
+        columns, names = np.column_stack([columns, dataset.train.y]), [*names, "target"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        matrix = np.nan_to_num(np.corrcoef(columns, rowvar=False))
+    size = max(4.0, 0.45 * len(names) + 2)
+    figure, axis = plt.subplots(figsize=(size + 1, size))
+    image = axis.imshow(matrix, cmap="coolwarm", vmin=-1, vmax=1)
+    axis.set_xticks(range(len(names)), names, rotation=90, fontsize=8)
+    axis.set_yticks(range(len(names)), names, fontsize=8)
+    if len(names) <= 12:
+        for (row, column), value in np.ndenumerate(matrix):
+            axis.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize=7)
+    figure.colorbar(image, ax=axis, label="Pearson r")
+    axis.set_title(f"{dataset.name}: correlations (train)")
+    return save_figure(figure, path)
 
 
 def _class_distribution(dataset: Dataset, path: Path) -> Path:

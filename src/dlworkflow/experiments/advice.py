@@ -142,12 +142,16 @@ def _variance_advice(config: ExperimentConfig | None) -> list[dict[str, str]]:
         )
     else:
         advice.append({"change": "more training data", "why": "the surest cure for variance"})
-    advice.append(
-        {
-            "change": "data augmentation (shifts, flips, small rotations) for images",
-            "why": "new variants of the same images, as the course's step 7 suggests",
-        }
-    )
+    if config is None or config.data.augment is None:
+        advice.append(
+            {
+                "change": "data.augment: {horizontal_flip: true, rotation_range: 10, "
+                "width_shift_range: 0.1, height_shift_range: 0.1, zoom_range: 0.1} "
+                "(image augmentation)",
+                "why": "new variants of the same images each epoch, as the course's step 7 "
+                "suggests",
+            }
+        )
     zoo_mlp = config is None or config.model.zoo == "mlp"
     dropout = config.model.options.get("dropout", 0) if config else 0
     advice.append(

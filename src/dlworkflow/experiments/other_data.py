@@ -73,6 +73,8 @@ def evaluate_run(folder: str | Path, data: DataSpec | dict[str, Any] | str) -> d
 
         predict = head_predictor(model, record.folder / runfolder.HEAD)  # k-NN heads
     y_prob = predict(dataset.preprocessing.apply(split.x))
+    if dataset.task == "regression":
+        y_prob = dataset.preprocessing.decode_target(y_prob)
     key = re.sub(r"[^A-Za-z0-9._-]+", "_", source).strip("_") or "data"
     target = record.folder / runfolder.EVALUATIONS / key
     evaluation = evaluate_predictions(

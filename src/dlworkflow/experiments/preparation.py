@@ -7,6 +7,7 @@ folder behind.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
@@ -14,6 +15,7 @@ import numpy as np
 
 from dlworkflow.config import ExperimentConfig
 from dlworkflow.data import Dataset, Split, encode_labels, load_dataset
+from dlworkflow.data.augment_layers import training_augmenter
 from dlworkflow.experiments.forecast import prepare_forecast
 from dlworkflow.experiments.sequence_plan import SequencePlan
 from dlworkflow.experiments.text import prepare_text
@@ -36,13 +38,14 @@ class Prepared:
     dataset: Dataset
     model: keras.Model
     plan: CompilePlan
+    augment: Callable | None = None  # data.augment of image classification: per batch
 
     def arrays(self, split: Split) -> tuple[np.ndarray, np.ndarray]:
         """Model inputs and targets of a split, encoded as the compiled loss expects."""
         dataset = self.dataset
         x = dataset.preprocessing.apply(split.x)
         if dataset.task == "regression":
-            return x, split.y
+            return x, dataset.preprocessing.encode_target(split.y)
         return x, encode_labels(split.y, dataset.num_classes, self.plan.one_hot)
 
 
@@ -70,7 +73,8 @@ def prepare(config: ExperimentConfig) -> Prepared:
             layers = float32_output(layers) if policy in MIXED else layers
             model = build_from_layers(layers, input_shape, config.name)
         plan = compile_for(config, dataset, model)
-    return Prepared(config, dataset, model, plan)
+    augment = training_augmenter(config.data.augment, dataset, config.seed)
+    return Prepared(config, dataset, model, plan, augment)
 
 
 def compile_for(config: ExperimentConfig, dataset: Dataset, model: keras.Model) -> CompilePlan:
@@ -98,6 +102,23 @@ def wants_flat_input(config: ExperimentConfig, dataset: Dataset) -> bool:
         name = first if isinstance(first, str) else next(iter(first), None)
         return name == "Dense"
     return False
+
+
+# Keras' regression metrics that scale with the target (squared ones by its square)
+_TARGET_UNITS = {"mae": 1, "mean_absolute_error": 1, "rmse": 1, "root_mean_squared_error": 1,
+                 "mse": 2, "mean_squared_error": 2}  # fmt: skip
+
+
+def scores_in_data_units(scores: dict[str, float], dataset: Dataset) -> dict[str, float]:
+    """``model.evaluate``'s metrics on a scaled regression target, back in the target's
+    units; the loss stays what was minimised (on the standardised target)."""
+    if dataset.task != "regression":
+        return scores
+    factor = dataset.preprocessing.target_factor
+    return {
+        name: value * factor ** _TARGET_UNITS[name] if name in _TARGET_UNITS else value
+        for name, value in scores.items()
+    }
 
 
 def predict_with(model: keras.Model):

@@ -11,6 +11,8 @@ from rich.markup import escape
 from dlworkflow import runfolder
 from dlworkflow.atomic import write_json, write_npz, write_with
 from dlworkflow.config import ExperimentConfig, load_config, read_config_mapping
+from dlworkflow.data.augment_layers import AUGMENT_PREVIEW, augment_preview
+from dlworkflow.data.survey import survey_figures
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import evaluate_predictions, save_training_curves
 from dlworkflow.evaluate.scores import scores_from_predictions
@@ -22,7 +24,13 @@ from dlworkflow.experiments.folder import (
     open_run_folder,
     saved_learnability,
 )
-from dlworkflow.experiments.preparation import Prepared, evaluation_split, predict_with, prepare
+from dlworkflow.experiments.preparation import (
+    Prepared,
+    evaluation_split,
+    predict_with,
+    prepare,
+    scores_in_data_units,
+)
 from dlworkflow.experiments.timing import StepClock
 from dlworkflow.experiments.tracking import Tracker, TrackingOptions
 from dlworkflow.interpret.section import interpret_run
@@ -76,10 +84,30 @@ def run(
             raise BadInput(f"{origin}{error}") from None  # name the config file, too
         clock.lap("prepare")
         with open_run_folder(
-            config, prepared.dataset, Path(runs_dir), console, model=prepared.model
+            config,
+            prepared.dataset,
+            Path(runs_dir),
+            console,
+            survey=_survey_with_augmentation(prepared),
+            model=prepared.model,
         ) as (folder, resuming):
             clock.lap("folder and survey")
             return _train_and_evaluate(prepared, folder, resuming, console, tracking, clock)
+
+
+def _survey_with_augmentation(prepared: Prepared):
+    """The data survey, plus the augmentation preview when ``data.augment`` is on (None:
+    the plain survey, which a sibling run of the same data may already have drawn)."""
+    dataset, spec = prepared.dataset, prepared.config.data.augment
+    if spec is None:
+        return None
+
+    def survey(figures: Path) -> None:
+        survey_figures(dataset, figures)
+        if spec is not None:
+            augment_preview(dataset, spec, figures / AUGMENT_PREVIEW, prepared.config.seed)
+
+    return survey
 
 
 def _train_and_evaluate(
@@ -117,6 +145,7 @@ def _train_and_evaluate(
         config.seed,
         console,
         tracker.callbacks(),
+        augment=prepared.augment,
     )
     clock.lap("fit")
     figures = folder / runfolder.FIGURES
@@ -139,6 +168,9 @@ def _train_and_evaluate(
     scores = one_pass or model.evaluate(
         x_eval, y_eval, batch_size=config.train.batch_size, verbose=0, return_dict=True
     )
+    scores = scores_in_data_units(scores, dataset)
+    if dataset.task == "regression":
+        y_prob = dataset.preprocessing.decode_target(y_prob)
     write_npz(folder / runfolder.PREDICTIONS, y_true=split.y, y_prob=y_prob)
     clock.lap("test predictions and scores")
     evaluation = evaluate_predictions(dataset, split, y_prob, figures, predict_with(model))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +68,7 @@ def fit(
     seed: int,
     console: Console | None = None,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    augment: Callable | None = None,
 ) -> TrainResult:
     """Train ``model`` (or the one found in ``run_folder/checkpoints``, to resume).
 
@@ -76,7 +77,8 @@ def fit(
     The returned model is the best one by ``spec.checkpoint.monitor``, or with
     ``keep: last`` the weights after the last epoch (as a notebook that just calls
     ``fit`` then ``evaluate`` tests); history has one entry per epoch, including the
-    learning rate as ``lr``.
+    learning rate as ``lr``. ``augment`` (``data.augment`` of image classification)
+    transforms each training batch in the input stream; validation data never sees it.
     """
     # from the freshly compiled model: a resumed one carries the last scheduled rate
     base_lr, lr_finder = resolve_base_lr(spec, model, train[0], train[1], seed)
@@ -138,9 +140,10 @@ def fit(
     if resumed_from < spec.epochs and not _stopped_before(state, spec):
         # the sample order is a function of (seed, epoch), so a resumed run repeats it
         data = (
-            {"x": epoch_batches(*train, spec.batch_size, seed, resumed_from, spec.epochs),
+            {"x": epoch_batches(*train, spec.batch_size, seed, resumed_from, spec.epochs,
+                                augment, spec.shuffle),
              "steps_per_epoch": steps}
-            if spec.shuffle
+            if spec.shuffle or augment is not None
             else {"x": train[0], "y": train[1], "batch_size": spec.batch_size}
         )  # fmt: skip
         model.fit(

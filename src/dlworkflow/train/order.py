@@ -8,6 +8,8 @@ position is lost with the process; reseeding on resume gives a different order.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +24,14 @@ def steps_per_epoch(samples: int, batch_size: int) -> int:
 
 
 def epoch_batches(
-    x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, first_epoch: int, epochs: int
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    seed: int,
+    first_epoch: int,
+    epochs: int,
+    augment: Callable[[Any], Any] | None = None,
+    shuffle: bool = True,
 ):
     """A ``tf.data`` stream of the batches of epochs ``first_epoch … epochs - 1``, each
     epoch in :func:`epoch_order`; the last batch of an epoch may be smaller.
@@ -30,7 +39,9 @@ def epoch_batches(
     Give ``model.fit`` ``steps_per_epoch=steps_per_epoch(len(x), batch_size)``: Keras then
     keeps one iterator across epochs instead of restarting the stream. Only the
     permutation is computed in Python, once per epoch; gathering and batching stay in the
-    tf.data pipeline, as with Keras' own arrays.
+    tf.data pipeline, as with Keras' own arrays. ``augment`` (a function of an input
+    batch, see ``data/augment_layers.py``) draws new versions of every training batch;
+    ``shuffle=False`` keeps the file order.
     """
     import tensorflow as tf
 
@@ -39,12 +50,15 @@ def epoch_batches(
 
     def order(epoch: tf.Tensor) -> tf.data.Dataset:
         indices = tf.numpy_function(
-            lambda e: epoch_order(samples, seed, int(e)), [epoch], tf.int64, stateful=False
+            lambda e: epoch_order(samples, seed, int(e)) if shuffle else np.arange(samples),
+            [epoch],
+            tf.int64,
+            stateful=False,
         )
         indices.set_shape([samples])
         return tf.data.Dataset.from_tensor_slices(indices).batch(batch_size)
 
-    return (
+    stream = (
         tf.data.Dataset.range(first_epoch, epochs)
         .flat_map(order)
         .map(
@@ -52,5 +66,11 @@ def epoch_batches(
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )
-        .prefetch(tf.data.AUTOTUNE)
     )
+    if augment is not None:  # one map call at a time: the layers' seeds advance in order
+        # the random layers draw once per batch whatever its size: replaying the batches of
+        # the epochs already done on one sample puts a resumed run's draws where they were
+        for _ in range(first_epoch * steps_per_epoch(samples, batch_size)):
+            augment(features[:1])
+        stream = stream.map(lambda xb, yb: (augment(xb), yb))
+    return stream.prefetch(tf.data.AUTOTUNE)
