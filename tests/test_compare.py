@@ -219,3 +219,12 @@ def test_variants_carry_the_names_their_sweep_gave_them(runs, tmp_path):
     (sweep / "sweep.json").write_text(json.dumps(summary))
     labels = {v.label for v in compare_runs([sweep]).variants}
     assert labels == {"wide", "narrow"}  # not "hidden=[8], lr=0.001"
+
+
+def test_error_bars_only_where_there_is_a_spread(runs):
+    from dlworkflow.compare.figures import main_metric_figure
+
+    comparison = compare_runs([runs / "sweep"])  # one variant of two seeds, one of one
+    axis = main_metric_figure(comparison).axes[0]
+    bars = [c for c in axis.containers if type(c).__name__ == "ErrorbarContainer"]
+    assert len(bars) == 1 and len(bars[0].lines[2][0].get_segments()) == 1

@@ -61,17 +61,22 @@ def main_metric_figure(comparison: Comparison) -> Figure:
     """The metric that picks the best, per variant, with ± std error bars for repeats."""
     variants = comparison.variants
     means = [v.stats[comparison.main].mean for v in variants]
-    stds = [v.stats[comparison.main].std or 0.0 for v in variants]
+    stds = [v.stats[comparison.main].std for v in variants]  # None for a single run
     figure, axis = plt.subplots(figsize=(max(5.0, 0.9 * len(variants) + 2), 4))
     positions = np.arange(len(variants))
     bar_colours = [BEST_COLOUR if i == comparison.best_variant else OTHER_COLOUR for i in positions]
-    axis.bar(
-        positions,
-        [np.nan if m is None else m for m in means],
-        yerr=stds,
-        capsize=4,
-        color=bar_colours,
-    )
+    heights = [np.nan if m is None else m for m in means]
+    axis.bar(positions, heights, color=bar_colours)
+    spread = [i for i, std in enumerate(stds) if std is not None]  # no bar, no cap, for n = 1
+    if spread:
+        axis.errorbar(
+            positions[spread],
+            [heights[i] for i in spread],
+            yerr=[stds[i] for i in spread],
+            fmt="none",
+            ecolor="black",
+            capsize=4,
+        )
     axis.set_xticks(positions, [_wrap(v.label, 18) for v in variants], fontsize=8)
     if len(variants) > 6:
         axis.tick_params(axis="x", rotation=60)
