@@ -61,8 +61,10 @@ def test_evaluate_writes_metrics_and_a_page(tmp_path: Path):
     assert metrics["detection"]["images"] == 6
     assert set(metrics["thresholds"]) == {"calibrated", "default"}
     assert metrics["calibration"]["method"] == "default"  # 2 identities cannot calibrate
-    page = ReportPage((tmp_path / "eval/report.html").read_text())
+    html = (tmp_path / "eval/report.html").read_text()
+    page = ReportPage(html)
     assert page.sections == ["summary", "thresholds", "detection"]
+    assert f"Open-set recognition on {metrics['dataset'].rsplit('/', 1)[-1]}</h1>" in html
     assert page.external == [] and page.svg_count >= 2
     tables = {t["id"]: t["rows"] for t in page.tables}
     assert [row[0] for row in tables["threshold-table"][1:]] == ["calibrated", "default"]
