@@ -94,3 +94,17 @@ def test_confusion_matrix_labels_turn_when_they_would_overlap(names, rotated):
     figure = confusion_matrix_figure(np.eye(len(names), dtype=int), names)
     angles = {label.get_rotation() for label in figure.axes[0].get_xticklabels()}
     assert angles == ({45.0} if rotated else {0.0})
+
+
+def test_mistake_tiles_follow_the_image_size():
+    from dlworkflow.evaluate.mistakes import misclassified_gallery_figure
+
+    y_true = np.array([0, 1, 0, 1])
+    y_prob = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])  # all wrong
+    widths = {
+        side: misclassified_gallery_figure(
+            np.zeros((4, side, side)), y_true, y_prob, ["a", "b"]
+        ).get_figwidth()
+        for side in (8, 64)
+    }
+    assert widths[8] < widths[64]
