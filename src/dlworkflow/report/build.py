@@ -16,6 +16,7 @@ from markupsafe import Markup
 from dlworkflow import runfolder
 from dlworkflow.atomic import write_text
 from dlworkflow.pages import inline_figure, render
+from dlworkflow.report.tables import run_model_table
 from dlworkflow.runfolder import RunRecord, read_run
 
 
@@ -30,7 +31,7 @@ def build_report(folder: str | Path) -> Path:
         from dlworkflow.report.detection import build_detection_report
 
         return build_detection_report(record)
-    table = record.model_table() or _model_table(record)
+    table = run_model_table(record)
     html = render(
         "dlworkflow.report",
         "report.html.j2",
@@ -60,10 +61,3 @@ def _history_rows(record: RunRecord) -> list[dict]:
     names = list(record.history)
     count = len(record.history.get("loss", []))
     return [{"epoch": i + 1, **{n: record.history[n][i] for n in names}} for i in range(count)]
-
-
-def _model_table(record: RunRecord) -> dict:
-    """Folders written before ``model_table.json`` existed: open the model (slow: Keras)."""
-    from dlworkflow.models.summary import model_table
-
-    return model_table(record.model())

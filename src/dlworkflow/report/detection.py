@@ -10,6 +10,7 @@ import yaml
 from dlworkflow import runfolder
 from dlworkflow.atomic import write_text
 from dlworkflow.pages import inline_figure, render
+from dlworkflow.report.tables import run_model_table
 from dlworkflow.runfolder import RunRecord
 
 SHOWN_MISTAKES = 20  # rows of the mistakes table; mistakes.json has every image
@@ -18,11 +19,7 @@ MISTAKES = "mistakes.json"
 
 def build_detection_report(record: RunRecord) -> Path:
     """Write ``report.html`` into a finished detection run folder."""
-    table = record.model_table()
-    if table is None:  # folders from before model_table.json: open the model (Keras)
-        from dlworkflow.models.summary import model_table
-
-        table = model_table(record.model())
+    table = run_model_table(record)
     mistakes = runfolder.read_json_list(record.folder / MISTAKES)
     html = render(
         "dlworkflow.report",
