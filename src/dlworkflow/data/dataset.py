@@ -32,8 +32,29 @@ class Split:
         return digest.hexdigest()
 
 
+class SplitsView:
+    """What every dataset with ``class_names`` and train/val/test splits answers."""
+
+    class_names: list[str]
+    train: Split
+    val: Split | None
+    test: Split | None
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.train.x.shape[1:])
+
+    def splits(self) -> dict[str, Split]:
+        named = {"train": self.train, "val": self.val, "test": self.test}
+        return {name: split for name, split in named.items() if split is not None}
+
+
 @dataclass
-class Dataset:
+class Dataset(SplitsView):
     """Splits of one dataset with its task, class names and fitted preprocessing.
 
     Splits hold raw values so that surveys show what was loaded; models consume
@@ -53,17 +74,6 @@ class Dataset:
     own_test_set: bool = False
     cleaning: dict = field(default_factory=dict)  # a CSV's dropped/imputed rows (csv_table)
 
-    @property
-    def num_classes(self) -> int:
-        return len(self.class_names)
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.train.x.shape[1:])
-
-    def splits(self) -> dict[str, Split]:
-        named = {"train": self.train, "val": self.val, "test": self.test}
-        return {name: split for name, split in named.items() if split is not None}
 
     def describe(self) -> dict:
         """Plain description for ``data.json``: shapes, sizes, classes, checksums."""

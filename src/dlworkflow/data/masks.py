@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from dlworkflow.data.dataset import Split
+from dlworkflow.data.dataset import Split, SplitsView
 from dlworkflow.data.shape_masks import SHAPE_CLASSES, shape_masks
 from dlworkflow.data.sources import IMAGE_SUFFIXES, _image_size, data_home
 from dlworkflow.data.spec import DataSpec
@@ -37,7 +37,7 @@ MEMBRANE = {  # the classic U-Net repository's layout; 255 = cell, 0 = membrane
 
 
 @dataclass
-class MaskDataset:
+class MaskDataset(SplitsView):
     """Splits of images (uint8 ``N×H×W×C``) and masks (uint8 class ids ``N×H×W``).
 
     Models see ``inputs(split)``: pixels scaled to [0, 1] as in the notes.
@@ -51,18 +51,6 @@ class MaskDataset:
     files: dict[str, list[str]]  # per split, the file each sample came from (if any)
 
     task = "segmentation"
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.class_names)
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.train.x.shape[1:])
-
-    def splits(self) -> dict[str, Split]:
-        named = {"train": self.train, "val": self.val, "test": self.test}
-        return {name: split for name, split in named.items() if split is not None}
 
     @staticmethod
     def inputs(split: Split) -> np.ndarray:
