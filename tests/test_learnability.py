@@ -76,3 +76,24 @@ def test_constant_labels_leave_nothing_to_learn():
     result = check_learnability(setup.model, setup.x, np.zeros_like(setup.y))
     assert not result["passed"]
     assert "are class 0" in result["verdict"]
+
+
+def test_the_check_leaves_training_exactly_as_without_it():
+    """It trains the model itself (so fit reuses its traced step) and puts the weights and
+    the optimizer's state back: a fit afterwards ends where a fit without it ends."""
+    from dlworkflow.train.order import epoch_batches
+
+    def fitted(check: bool) -> list[np.ndarray]:
+        setup = digits()
+        setup.model.set_weights(weights)
+        if check:
+            assert check_learnability(setup.model, setup.x, setup.y)["passed"]
+            assert int(setup.model.optimizer.iterations.numpy()) == 0
+        stream = epoch_batches(setup.x, setup.y, 32, 0, 0, 2)
+        steps = -(-len(setup.x) // 32)
+        setup.model.fit(stream, steps_per_epoch=steps, epochs=2, shuffle=False, verbose=0)
+        return setup.model.get_weights()
+
+    weights = digits().model.get_weights()
+    for after_check, plain in zip(fitted(True), fitted(False), strict=True):
+        np.testing.assert_allclose(after_check, plain, rtol=1e-5, atol=1e-6)

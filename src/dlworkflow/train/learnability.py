@@ -5,8 +5,8 @@ within a hundred steps. When it does not, the cause is looked for by actually
 checking: the components (last activation against loss, as step 4 demands), the
 labels (all one class? related to the inputs at all?), the input scale (the notes'
 raw 0–255 pixels that saturate sigmoids) and the learning rate (the same test at ten
-times and a tenth of the rate). Everything runs on :func:`training_copy`, so the
-model's own weights and optimizer are never touched.
+times and a tenth of the rate). Every probe trains the model itself inside
+:func:`state_restored`, so its weights and optimizer end exactly as they were.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from sklearn.neighbors import NearestNeighbors
 
 from dlworkflow.errors import BadInput
 from dlworkflow.models import output_activation, output_units
-from dlworkflow.train.clone import current_lr, training_copy
+from dlworkflow.train.clone import current_lr, state_restored
 from dlworkflow.train.components import REGRESSION_LOSSES, plan_compile
+from dlworkflow.train.order import epoch_batches
 from dlworkflow.train.precision import float32_array
 from dlworkflow.train.spec import CompileSpec
 
@@ -32,7 +33,7 @@ FALLING = 0.05  # a smaller relative drop counts as not falling at all
 UNSCALED = 10.0  # max |x| above this means the inputs were not scaled
 SIGNAL_Z = 3.0  # agreement this many permutation SDs above chance means "signal"
 PROBE_SAMPLES = 1000  # at most this many samples for the nearest-neighbour probe
-HELD_OUT = 256  # samples outside the batch that the trained copy is scored on
+HELD_OUT = 256  # samples outside the batch that the model trained on it is scored on
 CHECK_EVERY = 25  # steps between looks at the goal, which end the check early
 
 
@@ -44,8 +45,8 @@ def check_learnability(
     steps: int = 200,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Train a copy of the compiled ``model`` on one batch of ``(x, y)`` for at most
-    ``steps`` steps (a sound setup halves its loss and gets 90 % of the batch right
+    """Train the compiled ``model`` (its state put back after) on one batch of ``(x, y)``
+    for at most ``steps`` steps (a sound setup halves its loss and gets 90 % of the batch right
     well before: digits' MLP in 50, the seeds' sigmoid CNN in about 150).
 
     Returns a JSON-ready dict: ``passed``, ``verdict`` (plain sentences), ``causes``
@@ -63,8 +64,6 @@ def check_learnability(
     batch, held_out = order[:batch_size], order[batch_size : batch_size + HELD_OUT]
     xb, yb = x[batch], y[batch]
     regression = _loss_name(model) in REGRESSION_LOSSES
-    run = _overfit(model, xb, yb, steps, seed, regression)
-
     checks: dict[str, Any] = {"max_abs_input": float(np.max(np.abs(x[order[:PROBE_SAMPLES]])))}
     causes: list[str] = []
     labels = _label_check(y[order[:PROBE_SAMPLES]], regression, checks)
@@ -74,10 +73,12 @@ def check_learnability(
     checks["components"] = components
     if components:
         causes.append(components)
-    if not labels:
-        signal = _signal_check(run["copy"], x, y, order, held_out, regression, checks)
-        if signal:
-            causes.append(signal)
+    with state_restored(model):
+        run = _overfit(model, xb, yb, steps, seed, regression)
+        if not labels:  # scored by the model as trained on the batch
+            signal = _signal_check(model, x, y, order, held_out, regression, checks)
+            if signal:
+                causes.append(signal)
     if run["outcome"] != "learns" and not causes:
         causes.extend(_training_causes(model, xb, yb, steps, seed, regression, run, checks))
 
@@ -110,37 +111,57 @@ def _overfit(
     regression: bool,
     lr: float | None = None,
 ) -> dict[str, Any]:
-    """Train a fresh copy on the batch for at most ``steps`` steps, stopping once the
-    goal is reached (checked every ``CHECK_EVERY``); the outcome is learns, slow, flat
-    or nan."""
+    """Train ``model`` itself on the batch for at most ``steps`` steps (the caller puts
+    its state back), stopping once the goal is reached (checked every ``CHECK_EVERY``);
+    the outcome is learns, slow, flat or nan.
+
+    The batch goes through ``fit`` in the run's own kind of stream, one step an epoch (so
+    each epoch's loss is that step's): the train step traced here is the one the run's
+    ``fit`` reuses."""
     keras.utils.set_random_seed(seed)
-    copy = training_copy(model)
     if lr is not None:
-        copy.optimizer.learning_rate = lr
-    loss_start, accuracy_start = _scores(copy, xb, yb, regression)
-    losses: list[float | None] = []
-    loss_end, accuracy_end, outcome = math.nan, None, "nan"
-    for step in range(1, steps + 1):
-        loss = float(copy.train_on_batch(xb, yb, return_dict=True)["loss"])
-        losses.append(loss if math.isfinite(loss) else None)
-        if not (math.isfinite(loss) and math.isfinite(loss_start)):
-            break
-        if step % CHECK_EVERY and step < steps:
-            continue
-        loss_end, accuracy_end = _scores(copy, xb, yb, regression)
-        outcome = _outcome(loss_start, loss_end, accuracy_end)
-        if outcome in ("learns", "nan"):
-            break
-    finite = outcome != "nan"
+        model.optimizer.learning_rate = lr
+    loss_start, accuracy_start = _scores(model, xb, yb, regression)
+    probe = _BatchProbe(xb, yb, regression, loss_start, steps)
+    stream = epoch_batches(xb, yb, len(xb), seed, 0, steps, shuffle=False)
+    model.fit(stream, steps_per_epoch=1, epochs=steps, shuffle=False, verbose=0, callbacks=[probe])
+    finite = probe.outcome != "nan"
     return {
-        "copy": copy,
-        "outcome": outcome,
+        "outcome": probe.outcome,
         "loss_start": loss_start if math.isfinite(loss_start) else None,
-        "loss_end": loss_end if finite else None,
+        "loss_end": probe.loss_end if finite else None,
         "accuracy_start": accuracy_start,
-        "accuracy_end": accuracy_end if finite else None,
-        "losses": losses,
+        "accuracy_end": probe.accuracy_end if finite else None,
+        "losses": probe.losses,
     }
+
+
+class _BatchProbe(keras.callbacks.Callback):
+    """Records each step's loss; every ``CHECK_EVERY`` steps scores the batch and stops
+    the probe once it learns (or at the first non-finite loss)."""
+
+    def __init__(
+        self, xb: np.ndarray, yb: np.ndarray, regression: bool, loss_start: float, steps: int
+    ) -> None:
+        super().__init__()
+        self.xb, self.yb, self.regression, self.steps = xb, yb, regression, steps
+        self.loss_start = loss_start
+        self.losses: list[float | None] = []
+        self.loss_end, self.accuracy_end, self.outcome = math.nan, None, "nan"
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        loss = float((logs or {}).get("loss", math.nan))
+        self.losses.append(loss if math.isfinite(loss) else None)
+        if not (math.isfinite(loss) and math.isfinite(self.loss_start)):
+            self.model.stop_training = True
+            return
+        step = epoch + 1
+        if step % CHECK_EVERY and step < self.steps:
+            return
+        self.loss_end, self.accuracy_end = _scores(self.model, self.xb, self.yb, self.regression)
+        self.outcome = _outcome(self.loss_start, self.loss_end, self.accuracy_end)
+        if self.outcome in ("learns", "nan"):
+            self.model.stop_training = True
 
 
 def _outcome(start: float, end: float, accuracy: float | None) -> str:
@@ -155,8 +176,8 @@ def _scores(
     model: keras.Model, x: np.ndarray, y: np.ndarray, regression: bool
 ) -> tuple[float, float | None]:
     """Loss in inference mode (dropout off, so start and end compare like with like) and,
-    for a classifier, the batch accuracy — from one eager forward pass: the copy lives
-    for seconds, so tracing a test and a predict function for it would cost more."""
+    for a classifier, the batch accuracy — from one eager forward pass: a probe scores
+    a handful of times, so tracing a test and a predict function would cost more."""
     y_pred = model(x, training=False)
     target = keras.ops.convert_to_tensor(y)
     loss = float(model.compute_loss(x=x, y=target, y_pred=y_pred, training=False))
@@ -239,7 +260,7 @@ def _signal_check(
     checks: dict[str, Any],
 ) -> str | None:
     """Do the labels depend on the inputs? Asked twice, and "no" only when both say so:
-    does the copy trained on the batch beat chance on samples it has not seen, and do
+    does the model trained on the batch beat chance on samples it has not seen, and do
     nearest neighbours in input space share labels more often than after shuffling?"""
     rng = np.random.default_rng(0)
     if len(held_out) >= 20:
@@ -320,7 +341,8 @@ def _training_causes(
     rose = run["outcome"] == "nan" or run["loss_end"] > run["loss_start"]
     probes = {}
     for factor in (0.1, 0.01, 0.001, 10.0) if rose else (10.0, 100.0, 1000.0, 0.1):
-        probe = _overfit(model, xb, yb, steps, seed, regression, lr=lr * factor)
+        with state_restored(model):
+            probe = _overfit(model, xb, yb, steps, seed, regression, lr=lr * factor)
         probes[f"{lr * factor:g}"] = probe["outcome"]
         if probe["outcome"] == "learns":
             direction = "too low" if factor > 1 else "too high"
