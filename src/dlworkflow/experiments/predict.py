@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dlworkflow.errors import BadInput
+from dlworkflow.evaluate.multilabel import decide
 from dlworkflow.experiments.inputs import (
     MAX_PIXELS,
     InputSpec,
@@ -68,6 +69,11 @@ class Predictor:
     def class_names(self) -> list[str]:
         return self.record.class_names
 
+    def thresholds(self) -> np.ndarray:
+        """A multilabel run's per-label cuts as recorded in ``metrics.json``."""
+        recorded = self.record.metrics.get("evaluation", {}).get("thresholds", {})
+        return np.asarray([float(recorded.get(name, 0.5)) for name in self.class_names])
+
     def prepare(self, raw: np.ndarray) -> np.ndarray:
         """Raw samples as the model takes them: the run's scaling, then its input shape."""
         x = self.record.preprocessing.apply(np.asarray(raw, np.float32))
@@ -95,7 +101,10 @@ class Predictor:
         return y
 
     def answers(self, names: list[str], outputs: np.ndarray, top_k: int = 3) -> list[dict]:
-        """One plain answer per sample: class, probability and the top k, or the value."""
+        """One plain answer per sample: class, probability and the top k, the value, or
+        (multilabel) the labels at or above their thresholds with every probability."""
+        if self.task == "multilabel":
+            return multilabel_answers(names, outputs, self.class_names, self.thresholds())
         if self.task == "regression":
             return [
                 {"input": name, "value": row.tolist() if len(row) > 1 else float(row[0])}
@@ -139,6 +148,21 @@ class Predictor:
         return self.answers(samples.names, np.concatenate(outputs), top_k)
 
 
+def multilabel_answers(
+    names: list[str], outputs: np.ndarray, labels: list[str], thresholds: np.ndarray
+) -> list[dict]:
+    """Per sample, the set of labels whose probability reaches its threshold."""
+    on = decide(outputs, thresholds)
+    return [
+        {
+            "input": name,
+            "labels": [label for label, yes in zip(labels, flags, strict=True) if yes],
+            "probabilities": {label: float(p) for label, p in zip(labels, row, strict=True)},
+        }
+        for name, row, flags in zip(names, outputs, on, strict=True)
+    ]
+
+
 def predict(
     run: str | Path | RunRecord,
     inputs: list[str | Path] | str | Path | np.ndarray,
@@ -161,6 +185,14 @@ def answers_csv(answers: list[dict]) -> str:
     if answers and "value" in answers[0]:
         writer.writerow(["input", "value"])
         writer.writerows([a["input"], json.dumps(a["value"])] for a in answers)
+        return buffer.getvalue()
+    if answers and "labels" in answers[0]:  # multilabel: the set, then each probability
+        names = list(answers[0]["probabilities"])
+        writer.writerow(["input", "labels", *names])
+        writer.writerows(
+            [a["input"], ";".join(a["labels"]), *(f"{a['probabilities'][n]:.6f}" for n in names)]
+            for a in answers
+        )
         return buffer.getvalue()
     k = max((len(a["top"]) for a in answers), default=1)
     header = ["input", "class", "probability"]
