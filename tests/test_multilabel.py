@@ -394,6 +394,23 @@ def test_example_runs_and_beats_the_majority_baseline(tmp_path: Path, monkeypatc
     assert "label_scores.svg" in {p.name for p in (folder / runfolder.FIGURES).iterdir()}
     assert page.svg_count >= 1 and not page.external
 
+    # dlw predict and other-data evaluations answer with the run's tuned cuts
+    from sklearn.datasets import load_digits
+
+    from dlworkflow.experiments.other_data import evaluate_run
+    from dlworkflow.experiments.predict import predict
+
+    names = ["even", "greater_than_4", "prime"]
+    cuts = np.array([evaluation["thresholds"][n] for n in names])
+    answers = predict(folder, load_digits().data[:40].astype(np.float32))
+    probabilities = np.array([[a["probabilities"][n] for n in names] for a in answers])
+    expected = [
+        [n for n, on in zip(names, row, strict=True) if on] for row in probabilities >= cuts
+    ]
+    assert [a["labels"] for a in answers] == expected
+    other = evaluate_run(folder, {"source": "digits_traits", "scale": "unit"})["evaluation"]
+    assert other["thresholds"] == evaluation["thresholds"] and other["rows"] == 1797
+
 
 def dlw_out(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
     """``dlw ARGS`` in this process: (exit code, stdout, stderr)."""

@@ -189,6 +189,6 @@ def label_scores_figure(evaluation: dict) -> Figure:
     axis.set_ylabel("score")
     axis.axhline(evaluation["averages"]["macro"]["f1"], color="tab:green", linestyle="--",
                  linewidth=1, label="macro F1")  # fmt: skip
-    axis.legend(loc="lower right", fontsize=8)
+    axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     axis.set_title("per-label precision, recall and F1")
     return figure

@@ -4,8 +4,8 @@ before anything is written, and each label's threshold (0.5, or tuned on validat
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
 
 from dlworkflow.config import ExperimentConfig
@@ -13,6 +13,10 @@ from dlworkflow.data import Dataset
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.multilabel import Thresholds, tune_thresholds
 from dlworkflow.evaluate.multilabel_spec import MultilabelSpec
+from dlworkflow.runfolder import RunRecord
+
+if TYPE_CHECKING:
+    import keras
 
 
 def check_multilabel_task(config: ExperimentConfig, dataset: Dataset) -> None:
@@ -31,6 +35,17 @@ def check_multilabel_task(config: ExperimentConfig, dataset: Dataset) -> None:
             "multilabel.threshold: tune needs a validation split, and data.split.val is 0; "
             "set it above 0 or give a number such as 0.5"
         )
+
+
+def recorded_thresholds(record: RunRecord) -> Thresholds | None:
+    """A finished multilabel run's cuts from ``metrics.json`` (None for other tasks), so
+    that predictions and evaluations on other data answer as its test metrics did."""
+    if record.data.get("task") != "multilabel":  # the data's task (config may say auto)
+        return None
+    evaluation = record.metrics.get("evaluation", {})
+    recorded = evaluation.get("thresholds", {})
+    values = [float(recorded.get(name, 0.5)) for name in record.class_names]
+    return Thresholds(np.asarray(values), str(evaluation.get("thresholds_chosen", "fixed")))
 
 
 def label_thresholds(

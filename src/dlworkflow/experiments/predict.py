@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dlworkflow.errors import BadInput
-from dlworkflow.evaluate.multilabel import decide
+from dlworkflow.evaluate.multilabel import Thresholds, decide
 from dlworkflow.experiments.inputs import (
     MAX_PIXELS,
     InputSpec,
@@ -26,6 +26,7 @@ from dlworkflow.experiments.inputs import (
     read_inputs,
     rows_from_json,
 )
+from dlworkflow.experiments.multilabel import recorded_thresholds
 from dlworkflow.interpret.images import raw_top
 from dlworkflow.runfolder import RunRecord, read_run
 
@@ -69,11 +70,6 @@ class Predictor:
     def class_names(self) -> list[str]:
         return self.record.class_names
 
-    def thresholds(self) -> np.ndarray:
-        """A multilabel run's per-label cuts as recorded in ``metrics.json``."""
-        recorded = self.record.metrics.get("evaluation", {}).get("thresholds", {})
-        return np.asarray([float(recorded.get(name, 0.5)) for name in self.class_names])
-
     def prepare(self, raw: np.ndarray) -> np.ndarray:
         """Raw samples as the model takes them: the run's scaling, then its input shape."""
         x = self.record.preprocessing.apply(np.asarray(raw, np.float32))
@@ -104,7 +100,8 @@ class Predictor:
         """One plain answer per sample: class, probability and the top k, the value, or
         (multilabel) the labels at or above their thresholds with every probability."""
         if self.task == "multilabel":
-            return multilabel_answers(names, outputs, self.class_names, self.thresholds())
+            thresholds = recorded_thresholds(self.record)
+            return multilabel_answers(names, outputs, self.class_names, thresholds)
         if self.task == "regression":
             return [
                 {"input": name, "value": row.tolist() if len(row) > 1 else float(row[0])}
@@ -149,7 +146,7 @@ class Predictor:
 
 
 def multilabel_answers(
-    names: list[str], outputs: np.ndarray, labels: list[str], thresholds: np.ndarray
+    names: list[str], outputs: np.ndarray, labels: list[str], thresholds: Thresholds
 ) -> list[dict]:
     """Per sample, the set of labels whose probability reaches its threshold."""
     on = decide(outputs, thresholds)
