@@ -86,6 +86,18 @@ def test_digits_traits_labels():
     assert match.size and dataset.train.y[match[0]].tolist() == [1, 0, 1]
 
 
+def test_survey_of_two_feature_multilabel_data(tmp_path: Path):
+    """Counts are positives per label; no one-colour-per-row scatter is drawn."""
+    from dlworkflow.data.survey import survey_figures
+
+    rows = ["x,y,a,b", *(f"{i / 7:.3f},{i % 5},{i % 2},{(i // 3) % 2}" for i in range(60))]
+    (tmp_path / "two.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    dataset = load_dataset({"source": f"csv:{tmp_path / 'two.csv'}",
+                            "options": {"target": ["a", "b"]}})  # fmt: skip
+    written = survey_figures(dataset, tmp_path / "figures")
+    assert [p.name for p in written] == ["class_distribution.svg"]
+
+
 # --- components ------------------------------------------------------------------------
 
 
