@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError, model_validator
 from dlworkflow.data.sequence_spec import ForecastSpec, TextSpec
 from dlworkflow.data.spec import DataSpec
 from dlworkflow.errors import BadInput
+from dlworkflow.evaluate.multilabel_spec import MultilabelSpec
 from dlworkflow.models.spec import ModelSpec
 from dlworkflow.train.spec import CompileSpec, TrainSpec
 from dlworkflow.transfer.spec import TransferSpec
@@ -30,8 +31,8 @@ class ExperimentConfig(StrictModel):
     seed: int = Field(42, ge=0, le=2**32 - 1)  # NumPy's and Keras' seed range
     # auto: the data decides (binary, multiclass or regression); segmentation: images with
     # masks; forecast: windows of a time series; text: text classification (the last two
-    # take their section below).
-    task: Literal["auto", "segmentation", "forecast", "text"] = "auto"
+    # take their section below); multilabel: several 0/1 target columns (auto finds it too).
+    task: Literal["auto", "segmentation", "forecast", "text", "multilabel"] = "auto"
     data: DataSpec = Field(default_factory=DataSpec)
     model: ModelSpec = Field(default_factory=lambda: ModelSpec(zoo="mlp"))
     compile: CompileSpec = Field(default_factory=CompileSpec)
@@ -39,6 +40,7 @@ class ExperimentConfig(StrictModel):
     transfer: TransferSpec | None = None  # pretrained backbone: features or fine-tuning
     forecast: ForecastSpec | None = None
     text: TextSpec | None = None
+    multilabel: MultilabelSpec | None = None  # per-label thresholds (task: multilabel or auto)
 
     @model_validator(mode="after")
     def _sections_fit_the_task(self) -> ExperimentConfig:
@@ -48,6 +50,8 @@ class ExperimentConfig(StrictModel):
                 raise ValueError(f"a '{section}:' section needs task: {section}")
             if self.task == section and not given:
                 setattr(self, section, {"forecast": ForecastSpec, "text": TextSpec}[section]())
+        if self.multilabel is not None and self.task not in ("auto", "multilabel"):
+            raise ValueError(f"a 'multilabel:' section needs task: multilabel, not {self.task}")
         if self.task != "auto" and self.transfer is not None:
             raise ValueError(f"transfer applies to classification images, not task: {self.task}")
         if self.data.augment is not None and (

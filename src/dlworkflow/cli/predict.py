@@ -87,6 +87,14 @@ def _answer_table(answers: list[dict], task: str) -> Table:
         for answer in answers:
             table.add_row(escape(answer["input"]), json.dumps(answer["value"]))
         return table
+    if task == "multilabel":  # the label set, then each label's probability
+        table.add_column("labels")
+        table.add_column("probabilities")
+        for answer in answers:
+            shown = ", ".join(f"{k} {p:.3f}" for k, p in answer["probabilities"].items())
+            table.add_row(escape(answer["input"]), escape(", ".join(answer["labels"]) or "—"),
+                          escape(shown))  # fmt: skip
+        return table
     table.add_column("class")
     table.add_column("p", justify="right")
     table.add_column("top")

@@ -10,7 +10,7 @@ import numpy as np
 
 from dlworkflow.data.preprocess import Preprocessing
 
-Task = Literal["binary", "multiclass", "regression"]
+Task = Literal["binary", "multiclass", "multilabel", "regression"]
 Kind = Literal["image", "tabular", "series", "text"]
 
 
@@ -105,4 +105,7 @@ class Dataset(SplitsView):
 
 
 def class_counts(y: np.ndarray, num_classes: int) -> list[int]:
+    """Samples per class; for multilabel ``(n, k)`` 0/1 rows, positives per label."""
+    if y.ndim == 2:
+        return y.sum(axis=0).astype(np.int64).tolist()
     return np.bincount(y.astype(np.int64), minlength=num_classes).tolist()

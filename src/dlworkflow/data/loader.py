@@ -8,6 +8,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from dlworkflow.data.dataset import Dataset, Split
+from dlworkflow.data.multilabel import check_label_columns
 from dlworkflow.data.preprocess import fit_preprocessing
 from dlworkflow.data.sources import load_source
 from dlworkflow.data.spec import DataSpec
@@ -34,12 +35,13 @@ def load_dataset(
     seed = spec.seed if spec.seed is not None else (DEFAULT_SEED if seed is None else seed)
     raw = load_source(spec.source, dict(spec.options))
     classify = raw.task != "regression"
+    stratify = raw.task in ("binary", "multiclass")  # label sets: random splits
     if classify and len(np.unique(raw.y)) < 2:
         raise BadInput(f"data.source: '{spec.source}' has fewer than 2 classes")
 
     x, y = raw.x, raw.y
     if spec.limit is not None:
-        keep = stratified_subset(y, spec.limit, seed, classify)
+        keep = stratified_subset(y, spec.limit, seed, stratify)
         x, y = x[keep], y[keep]
 
     test: Split | None
@@ -47,11 +49,11 @@ def load_dataset(
         test = Split(raw.x_test, raw.y_test)
         if spec.limit is not None:  # the source's own test set shrinks in proportion
             share = round(spec.limit * len(raw.y_test) / len(raw.y))
-            least = len(np.unique(raw.y_test)) if classify else 1  # one of each class
-            keep = stratified_subset(raw.y_test, max(least, share), seed + 2, classify)
+            least = len(np.unique(raw.y_test)) if stratify else 1  # one of each class
+            keep = stratified_subset(raw.y_test, max(least, share), seed + 2, stratify)
             test = Split(raw.x_test[keep], raw.y_test[keep])
     else:
-        kept, held = split_indices(y, spec.split.test, seed, classify, "test")
+        kept, held = split_indices(y, spec.split.test, seed, stratify, "test")
         test = Split(x[held], y[held]) if len(held) else None
         x, y = x[kept], y[kept]
 
@@ -61,9 +63,11 @@ def load_dataset(
     if spec.split.val_from == "end":
         kept, held = tail_indices(len(y), val_fraction)
     else:
-        kept, held = split_indices(y, val_fraction, seed + 1, classify, "val")
+        kept, held = split_indices(y, val_fraction, seed + 1, stratify, "val")
     val = Split(x[held], y[held]) if len(held) else None
     train = Split(x[kept], y[kept])
+    if raw.task == "multilabel":
+        check_label_columns(train.y, raw.class_names)
 
     if raw.impute is not None:  # a CSV's blanks, filled from training statistics only
         from dlworkflow.data.csv_table import impute_splits

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from dlworkflow.data.csv_targets import FLOAT32_MAX, MAX_CSV_CLASSES, RawData, csv_targets
+from dlworkflow.data.multilabel import is_label_list, load_digits_traits, load_multilabel_csv
 from dlworkflow.errors import BadInput, WorkFailed
 from dlworkflow.imagefile import MAX_PIXELS, check_max_pixels, open_image
 from dlworkflow.ranges import whole_number
@@ -36,6 +37,8 @@ def load_source(source: str, options: dict[str, Any]) -> RawData:
     kind, _, argument = source.partition(":")
     if kind == "folder" and argument:
         return load_image_folder(Path(argument), **_options("folder", options, _FOLDER_OPTIONS))
+    if kind == "csv" and argument and is_label_list(options.get("target")):  # multilabel
+        return load_multilabel_csv(Path(argument), **_options("csv", options, {"target", "task"}))
     if kind == "csv" and argument and set(options) & TABLE_OPTIONS:  # pandas: the notes' way
         from dlworkflow.data.csv_table import load_table_csv
 
@@ -164,6 +167,7 @@ def _check_generator(n_samples: int, noise: float) -> None:
 BUNDLED: dict[str, tuple[Callable[..., RawData], set[str]]] = {
     "digits": (load_digits, set()),
     "diabetes": (load_diabetes, set()),
+    "digits_traits": (load_digits_traits, set()),  # multilabel: even, > 4, prime
     "circles": (load_circles, {"n_samples", "noise", "factor", "seed"}),
     "moons": (load_moons, {"n_samples", "noise", "seed"}),
     "blobs": (load_blobs, {"n_samples", "centers", "n_features", "noise", "seed"}),

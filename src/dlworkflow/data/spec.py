@@ -35,8 +35,8 @@ class SplitSpec(StrictModel):
 class DataSpec(StrictModel):
     """A dataset and how to split and preprocess it.
 
-    ``source`` is a bundled name (digits, diabetes, circles, moons, blobs), a named dataset
-    (mnist, fashion_mnist, cifar10, flowers17), ``folder:PATH`` or ``csv:PATH``.
+    ``source`` is a bundled name (digits, diabetes, digits_traits, circles, moons, blobs), a
+    named dataset (mnist, fashion_mnist, cifar10, flowers17), ``folder:PATH`` or ``csv:PATH``.
     """
 
     source: str = "digits"

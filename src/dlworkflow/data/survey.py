@@ -69,7 +69,7 @@ def survey_figures(dataset: Dataset, folder: Path) -> list[Path]:
         written.append(_class_distribution(dataset, folder / "class_distribution.svg"))
     if dataset.kind == "image":
         written.append(_sample_grid(dataset, folder / "samples.png"))
-    elif dataset.train.x.shape[1] == 2:
+    elif dataset.train.x.shape[1] == 2 and dataset.task != "multilabel":  # one colour a row
         written.append(_scatter(dataset, folder / "scatter.svg"))
     if dataset.kind == "tabular" and 3 <= dataset.train.x.shape[1] <= MAX_HEATMAP_COLUMNS:
         written.append(_correlations(dataset, folder / "correlations.svg"))
@@ -132,7 +132,8 @@ def _sample_grid(dataset: Dataset, path: Path, per_class: int = 8, max_classes: 
         labels = ["samples"]
     else:
         shown = list(range(min(dataset.num_classes, max_classes)))
-        picks = [np.flatnonzero(y == c)[:per_class] for c in shown]
+        members = [y[:, c] == 1 if y.ndim == 2 else y == c for c in shown]  # multilabel: has c
+        picks = [np.flatnonzero(m)[:per_class] for m in members]
         rows, labels = len(shown), [dataset.class_names[c] for c in shown]
     figure, axes = plt.subplots(
         rows, per_class, figsize=(per_class * 1.1, rows * 1.15), squeeze=False

@@ -17,6 +17,7 @@ from dlworkflow.evaluate.curves import (
     threshold_sweep,
 )
 from dlworkflow.evaluate.mistakes import misclassified_gallery_figure
+from dlworkflow.evaluate.multilabel import Thresholds, evaluate_multilabel
 from dlworkflow.evaluate.plots import (
     confusion_matrix_figure,
     regression_figure,
@@ -34,12 +35,15 @@ def evaluate_predictions(
     y_prob: np.ndarray,
     figures: Path | None = None,
     predict: Predict | None = None,
+    thresholds: Thresholds | None = None,
 ) -> dict:
     """Task-appropriate metrics for ``split``; with ``figures``, every figure that applies.
 
     ``predict`` (preprocessed inputs → model outputs) is needed only for the decision
-    boundary of 2-feature data.
+    boundary of 2-feature data; ``thresholds`` only for multilabel (0.5 per label if None).
     """
+    if dataset.task == "multilabel":
+        return evaluate_multilabel(dataset, split, y_prob, figures, thresholds)
     if dataset.task == "regression":
         result = regression_metrics(split.y, y_prob, int(np.prod(dataset.input_shape)))
         if figures is not None:

@@ -44,7 +44,10 @@ def run_diagnostics(
 ) -> dict:
     """Steps 5–8 for the report: learnability, the LR chosen, curve diagnosis and advice."""
     chance_error = None
-    if dataset.task != "regression":
+    if dataset.task == "multilabel":  # accuracy per cell: each label's minority share
+        share = dataset.train.y.mean(axis=0)
+        chance_error = float(np.minimum(share, 1 - share).mean())
+    elif dataset.task != "regression":
         counts = np.bincount(dataset.train.y, minlength=dataset.num_classes)
         chance_error = 1 - counts.max() / counts.sum()
     if result.lr_finder is not None:

@@ -13,6 +13,7 @@ from dlworkflow.atomic import write_json
 from dlworkflow.data import DataSpec, load_dataset
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import evaluate_predictions
+from dlworkflow.experiments.multilabel import recorded_thresholds
 from dlworkflow.experiments.preparation import predict_with
 from dlworkflow.report import build_report
 from dlworkflow.runfolder import read_run
@@ -77,8 +78,9 @@ def evaluate_run(folder: str | Path, data: DataSpec | dict[str, Any] | str) -> d
         y_prob = dataset.preprocessing.decode_target(y_prob)
     key = re.sub(r"[^A-Za-z0-9._-]+", "_", source).strip("_") or "data"
     target = record.folder / runfolder.EVALUATIONS / key
+    thresholds = recorded_thresholds(record)  # multilabel: the run's own cuts
     evaluation = evaluate_predictions(
-        dataset, split, np.asarray(y_prob), target / runfolder.FIGURES, predict
+        dataset, split, np.asarray(y_prob), target / runfolder.FIGURES, predict, thresholds
     )
     result = {"source": source, "samples": len(split), "evaluation": evaluation}
     write_json(target / runfolder.METRICS, result)

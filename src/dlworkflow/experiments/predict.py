@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dlworkflow.errors import BadInput
+from dlworkflow.evaluate.multilabel import Thresholds, decide
 from dlworkflow.experiments.inputs import (
     MAX_PIXELS,
     InputSpec,
@@ -25,6 +26,7 @@ from dlworkflow.experiments.inputs import (
     read_inputs,
     rows_from_json,
 )
+from dlworkflow.experiments.multilabel import recorded_thresholds
 from dlworkflow.interpret.images import raw_top
 from dlworkflow.runfolder import RunRecord, read_run
 
@@ -95,7 +97,11 @@ class Predictor:
         return y
 
     def answers(self, names: list[str], outputs: np.ndarray, top_k: int = 3) -> list[dict]:
-        """One plain answer per sample: class, probability and the top k, or the value."""
+        """One plain answer per sample: class, probability and the top k, the value, or
+        (multilabel) the labels at or above their thresholds with every probability."""
+        if self.task == "multilabel":
+            thresholds = recorded_thresholds(self.record)
+            return multilabel_answers(names, outputs, self.class_names, thresholds)
         if self.task == "regression":
             return [
                 {"input": name, "value": row.tolist() if len(row) > 1 else float(row[0])}
@@ -139,6 +145,21 @@ class Predictor:
         return self.answers(samples.names, np.concatenate(outputs), top_k)
 
 
+def multilabel_answers(
+    names: list[str], outputs: np.ndarray, labels: list[str], thresholds: Thresholds
+) -> list[dict]:
+    """Per sample, the set of labels whose probability reaches its threshold."""
+    on = decide(outputs, thresholds)
+    return [
+        {
+            "input": name,
+            "labels": [label for label, yes in zip(labels, flags, strict=True) if yes],
+            "probabilities": {label: float(p) for label, p in zip(labels, row, strict=True)},
+        }
+        for name, row, flags in zip(names, outputs, on, strict=True)
+    ]
+
+
 def predict(
     run: str | Path | RunRecord,
     inputs: list[str | Path] | str | Path | np.ndarray,
@@ -161,6 +182,14 @@ def answers_csv(answers: list[dict]) -> str:
     if answers and "value" in answers[0]:
         writer.writerow(["input", "value"])
         writer.writerows([a["input"], json.dumps(a["value"])] for a in answers)
+        return buffer.getvalue()
+    if answers and "labels" in answers[0]:  # multilabel: the set, then each probability
+        names = list(answers[0]["probabilities"])
+        writer.writerow(["input", "labels", *names])
+        writer.writerows(
+            [a["input"], ";".join(a["labels"]), *(f"{a['probabilities'][n]:.6f}" for n in names)]
+            for a in answers
+        )
         return buffer.getvalue()
     k = max((len(a["top"]) for a in answers), default=1)
     header = ["input", "class", "probability"]

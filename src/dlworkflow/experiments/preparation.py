@@ -17,6 +17,7 @@ from dlworkflow.config import ExperimentConfig
 from dlworkflow.data import Dataset, Split, encode_labels, load_dataset
 from dlworkflow.data.augment_layers import training_augmenter
 from dlworkflow.experiments.forecast import prepare_forecast
+from dlworkflow.experiments.multilabel import check_multilabel_task
 from dlworkflow.experiments.sequence_plan import SequencePlan
 from dlworkflow.experiments.text import prepare_text
 from dlworkflow.models import (
@@ -46,6 +47,8 @@ class Prepared:
         x = dataset.preprocessing.apply(split.x)
         if dataset.task == "regression":
             return x, dataset.preprocessing.encode_target(split.y)
+        if dataset.task == "multilabel":  # the 0/1 label matrix, as binary cross-entropy takes
+            return x, split.y.astype(np.float32)
         return x, encode_labels(split.y, dataset.num_classes, self.plan.one_hot)
 
 
@@ -58,6 +61,7 @@ def prepare(config: ExperimentConfig) -> Prepared:
     if config.task in ("forecast", "text"):  # a SequencePlan: the same fields and arrays()
         return prepare_sequence(config)  # type: ignore[return-value]
     dataset = load_dataset(config.data, seed=config.seed)
+    check_multilabel_task(config, dataset)
     flatten = wants_flat_input(config, dataset)
     if flatten:
         dataset.preprocessing = dataset.preprocessing.with_flatten(True)

@@ -24,6 +24,7 @@ from dlworkflow.experiments.folder import (
     open_run_folder,
     saved_learnability,
 )
+from dlworkflow.experiments.multilabel import label_thresholds
 from dlworkflow.experiments.preparation import (
     Prepared,
     evaluation_split,
@@ -173,7 +174,10 @@ def _train_and_evaluate(
         y_prob = dataset.preprocessing.decode_target(y_prob)
     write_npz(folder / runfolder.PREDICTIONS, y_true=split.y, y_prob=y_prob)
     clock.lap("test predictions and scores")
-    evaluation = evaluate_predictions(dataset, split, y_prob, figures, predict_with(model))
+    thresholds = label_thresholds(config, dataset, model, arrays)  # multilabel only
+    evaluation = evaluate_predictions(
+        dataset, split, y_prob, figures, predict_with(model), thresholds
+    )
     save_training_curves(result.history, result.best_epoch, figures)
     clock.lap("evaluation figures")
     interpretation = interpret_run(model, dataset, split, y_prob, figures)

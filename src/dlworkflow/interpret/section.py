@@ -35,7 +35,9 @@ def interpret_run(
 ) -> dict:
     """Write ``interpretation.png`` (and ``feature_maps.png``) into ``figures``; the record."""
     start = time.perf_counter()
-    if dataset.kind != "image" or dataset.task == "regression" or len(dataset.input_shape) != 3:
+    if dataset.kind != "image" or dataset.task in ("regression", "multilabel") or len(
+        dataset.input_shape
+    ) != 3:
         return {"notes": ["interpretation needs image inputs and classes; this run has neither"]}
     y_true = np.asarray(split.y).astype(np.int64)
     predicted = predicted_labels(y_prob)

@@ -19,6 +19,8 @@ def head_for(task: str, num_classes: int) -> Head:
         return Head(num_classes, "softmax")
     if task == "binary":
         return Head(1, "sigmoid")
+    if task == "multilabel":  # one independent yes/no per label
+        return Head(num_classes, "sigmoid")
     return Head(1, "linear")
 
 

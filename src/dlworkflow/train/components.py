@@ -72,6 +72,9 @@ def plan_compile(
     if task == "regression":
         _check_regression(loss, units, activation)
         one_hot = False
+    elif task == "multilabel":
+        check_multilabel(loss, num_classes, units, activation)
+        one_hot = False  # the 0/1 label matrix is the target as it is
     else:
         one_hot = _check_classification(loss, num_classes, units, activation)
     metrics = (
@@ -111,6 +114,8 @@ def make_optimizer(spec: CompileSpec) -> keras.optimizers.Optimizer:
 def _auto_loss(task: str, units: int) -> str:
     if task == "regression":
         return "mse"
+    if task == "multilabel":
+        return "binary_crossentropy"
     return "binary_crossentropy" if units == 1 else "sparse_categorical_crossentropy"
 
 
@@ -169,6 +174,29 @@ def _check_classification(loss: str, num_classes: int, units: int, activation: s
     if loss in ONE_HOT_LOSSES or loss == "sparse_categorical_crossentropy":
         _need_activation(activation, "softmax", loss, needs_probabilities)
     return loss in ONE_HOT_LOSSES or loss in ("hinge", "squared_hinge")
+
+
+MULTILABEL_LOSSES = ("binary_crossentropy", "binary_focal_crossentropy")
+
+
+def check_multilabel(loss: str, num_labels: int, units: int, activation: str) -> None:
+    """One sigmoid unit per label with binary cross-entropy: each label is its own yes/no.
+
+    A softmax makes the labels compete for one unit of probability, so a row with two
+    labels can never have both near 1; categorical cross-entropy assumes one true class.
+    """
+    if loss not in MULTILABEL_LOSSES:
+        raise BadInput(
+            f"compile.loss: '{loss}' does not fit multilabel targets (several labels per row); "
+            "use binary_crossentropy (or auto)"
+        )
+    if activation == "softmax":
+        raise BadInput(
+            "model: the last activation is softmax, which makes the labels compete; multilabel "
+            f"needs activation: sigmoid on {num_labels} units"
+        )
+    _need_units(units, num_labels)
+    _need_activation(activation, "sigmoid", loss, True)
 
 
 def _need_units(units: int, num_classes: int) -> None:

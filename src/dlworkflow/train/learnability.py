@@ -183,7 +183,16 @@ def _scores(
     loss = float(model.compute_loss(x=x, y=target, y_pred=y_pred, training=False))
     if regression:
         return loss, None
-    return loss, float(np.mean(_classes(float32_array(y_pred)) == _classes(y)))
+    return loss, _agreement(float32_array(y_pred), y)
+
+
+def _agreement(predicted: np.ndarray, labels: np.ndarray) -> float:
+    """Share of answers right: per (row, label) cell for multilabel 0/1 rows (as the
+    compiled binary accuracy counts), else per row's class."""
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] > 1 and np.any(labels.sum(axis=1) != 1):
+        return float(np.mean((np.asarray(predicted) > 0.5) == (labels > 0.5)))
+    return float(np.mean(_classes(predicted) == _classes(labels)))
 
 
 def _classes(values: np.ndarray) -> np.ndarray:
@@ -306,7 +315,7 @@ def _signal_z(
             if a.std() == 0 or b.std() == 0:
                 return 0.0
             return float(np.corrcoef(a, b)[0, 1])
-        return float(np.mean(_classes(predicted) == _classes(labels)))
+        return _agreement(predicted, labels)
 
     actual = agreement(y)
     shuffled = np.array([agreement(y[rng.permutation(len(y))]) for _ in range(200)])
