@@ -44,6 +44,7 @@ def key_path(location: tuple, prefix: str = "") -> str:
         elif part in _TYPE_LABELS or part.startswith(_LABEL_PREFIXES):
             continue  # pydantic's union-branch labels, not user keys (``strides`` is one)
         else:
+            part = part if part.isprintable() else repr(part)  # no newline or escape code
             path += f".{part}" if path else part
     return path or "config"
 
