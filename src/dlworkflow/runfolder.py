@@ -46,6 +46,7 @@ HEAD = "head.npz"  # a transfer run's k-NN head as plain arrays (not a Keras lay
 REPORT = "report.html"
 FIGURES = "figures"
 EVALUATIONS = "evaluations"  # evaluations/<data>/{metrics.json, figures/}
+EXPLANATIONS = "explanations"  # dlw explain: a page per call, an index.html of them all
 CHECKPOINTS = "checkpoints"  # while training: last/best model and the resume state
 SWEEP_FILE = "sweep.yaml"  # a sweep folder's config (sweeps hold run folders)
 SWEEP_SUMMARY = "sweep.json"  # written last: the sweep finished; each run's variant

@@ -37,7 +37,7 @@ def explain_command(
         int, typer.Option("--max-pixels", help="Refuse image files with more pixels.")
     ] = 24_000_000,
 ) -> None:
-    """Explain a run's predictions on images: figures and one HTML page."""
+    """Explain a run's predictions on images: figures and an HTML page per call."""
     with backend():
         from dlworkflow.interpret.explain import explain_run
 
@@ -45,3 +45,4 @@ def explain_command(
             run_folder, images, method, target, layer, patch, stride, out_dir, max_pixels
         )
     out.print(f"explanation: {escape(str(page))}")
+    out.print(f"all explanations of the run: {escape(str(page.parent / 'index.html'))}")

@@ -19,8 +19,14 @@ def heatmap_figure(
     ``maps`` is ``{method label: (N, H, W) array}``.
     """
     columns = 1 + len(maps)
+    # constrained layout places each title below the row above; tight_layout let the
+    # square images' titles overlap the previous row
     figure, axes = plt.subplots(
-        len(images), columns, figsize=(2.3 * columns, 2.4 * len(images) + 0.3), squeeze=False
+        len(images),
+        columns,
+        figsize=(2.3 * columns, 2.4 * len(images) + 0.3),
+        squeeze=False,
+        layout="constrained",
     )
     for row, image in enumerate(images):
         show_image(axes[row, 0], image)
@@ -33,7 +39,6 @@ def heatmap_figure(
             axis.set_title(label, fontsize=8)
     if note:
         figure.suptitle(note, fontsize=9)
-    figure.tight_layout()
     return figure
 
 
