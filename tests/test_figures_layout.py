@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 from matplotlib.patches import Wedge
 from PIL import Image
-from sklearn.metrics import roc_auc_score, roc_curve
+from sklearn.metrics import confusion_matrix, roc_auc_score, roc_curve
 
 import dlworkflow
 from dlworkflow.data import load_dataset
 from dlworkflow.data.survey import class_distribution_figure, survey_figures
 from dlworkflow.evaluate.curves import ovr_roc_figure
+from dlworkflow.evaluate.plots import confusion_matrix_figure
 from dlworkflow.report import build_report
 
 from .browser import browser_page
@@ -132,3 +133,20 @@ def test_history_table_scrolls_inside_the_page_with_its_header(long_history_repo
     if width >= 1000:
         assert box["scroll"] <= box["client"]  # room enough: no column is cut
     assert abs(box["headerTop"] - box["boxTop"]) < 1  # scrolled down, the header stays
+
+
+@pytest.mark.parametrize("classes", [2, 10])
+def test_confusion_matrix_cells_are_scikit_learns_counts_and_row_shares(classes):
+    y, prob = softmax_scores(classes, n=400)
+    predicted = prob.argmax(axis=1)
+    names = [f"class {k}" for k in range(classes)]
+    figure = confusion_matrix_figure(confusion_matrix(y, predicted), names)
+    axis = figure.axes[0]
+    shares = 100 * confusion_matrix(y, predicted, normalize="true")
+    assert np.allclose(axis.images[0].get_array(), shares)
+    texts = [text.get_text() for text in axis.texts]
+    counts = confusion_matrix(y, predicted)
+    assert texts == [
+        f"{counts[r, c]}\n({shares[r, c]:.1f}%)" for r in range(classes) for c in range(classes)
+    ]
+    assert axis.get_xlabel() == "predicted label" and figure.axes[1].get_ylabel().startswith("%")
