@@ -150,3 +150,27 @@ def test_confusion_matrix_cells_are_scikit_learns_counts_and_row_shares(classes)
         f"{counts[r, c]}\n({shares[r, c]:.1f}%)" for r in range(classes) for c in range(classes)
     ]
     assert axis.get_xlabel() == "predicted label" and figure.axes[1].get_ylabel().startswith("%")
+
+
+def test_multiclass_boundary_shades_each_class_by_its_score():
+    from matplotlib.contour import ContourSet
+
+    from dlworkflow.evaluate.boundary import decision_boundary_figure, palette_of
+
+    data = load_dataset("blobs")
+    scaled = data.preprocessing.apply(data.train.x)
+    centroids = np.stack([scaled[data.train.y == k].mean(axis=0) for k in range(3)])
+
+    def predict(batch: np.ndarray) -> np.ndarray:
+        closeness = np.exp(-np.linalg.norm(batch[:, None, :] - centroids[None], axis=2))
+        return closeness / closeness.sum(axis=1, keepdims=True)
+
+    figure = decision_boundary_figure(
+        predict, data.preprocessing, data.train, None, ["a", "b", "c"]
+    )
+    (axis,) = figure.axes
+    surfaces = [item for item in axis.collections if isinstance(item, ContourSet)]
+    assert len(surfaces) == 3  # one per class (scikit-learn's DecisionBoundaryDisplay)
+    for surface, colour in zip(surfaces, palette_of(["a", "b", "c"]), strict=True):
+        # the most confident level of each class's surface is that class's colour
+        assert np.allclose(surface.cmap(1.0)[:3], colour[:3])
