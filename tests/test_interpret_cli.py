@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -202,3 +203,13 @@ def test_dense_only_model_gets_saliency_and_occlusion(tmp_path: Path):
         right = y_prob[image["index"]].argmax() == split.y[image["index"]]
         assert image["correct"] == right == (image["true"] == image["predicted"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["interpretation.png"]
+
+
+def test_the_run_report_links_the_explanations_once_there_are_some(conv_run, tmp_path: Path):
+    from dlworkflow.report import build_report
+
+    folder = shutil.copytree(conv_run.folder, tmp_path / "run")
+    assert 'href="explanations/index.html"' not in build_report(folder).read_text("utf-8")
+    page = explain_run(folder, ["test:0"], ["saliency"])
+    assert page.parent == folder / EXPLANATIONS
+    assert 'href="explanations/index.html"' in build_report(folder).read_text("utf-8")

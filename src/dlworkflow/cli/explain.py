@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from dlworkflow.cli.common import app, backend, out
+from dlworkflow.runfolder import EXPLANATION_INDEX
 
 
 @app.command("explain")
@@ -45,4 +46,4 @@ def explain_command(
             run_folder, images, method, target, layer, patch, stride, out_dir, max_pixels
         )
     out.print(f"explanation: {escape(str(page))}")
-    out.print(f"all explanations of the run: {escape(str(page.parent / 'index.html'))}")
+    out.print(f"all explanations: {escape(str(page.parent / EXPLANATION_INDEX))}")

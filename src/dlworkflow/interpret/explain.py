@@ -23,10 +23,15 @@ from dlworkflow.interpret.plots import channel_grid_figure, filter_grid_figure, 
 from dlworkflow.interpret.probe import conv_layer_names
 from dlworkflow.pages import inline_figure, render
 from dlworkflow.ranges import whole_number
-from dlworkflow.runfolder import EXPLANATIONS, FIGURES, read_json, read_run
+from dlworkflow.runfolder import (
+    EXPLANATION_INDEX,
+    EXPLANATIONS,
+    FIGURES,
+    read_json,
+    read_run,
+)
 
 DEFAULT = ("gradcam", "saliency", "occlusion", "feature-maps")
-INDEX = "index.html"  # in the explanations folder: every call's page, linked
 
 
 def explain_run(
@@ -179,7 +184,7 @@ def write_index(folder: Path, run_name: str) -> Path:
         method_names=NAMES,
         image_text=image_text,
     )
-    return write_text(folder / INDEX, html)
+    return write_text(folder / EXPLANATION_INDEX, html)
 
 
 def _class_index(target: str, names: list[str]) -> int:
