@@ -39,7 +39,17 @@ def test_sample_grid_has_no_blank_band_under_its_title(tmp_path):
     dataset = load_dataset({"source": "digits", "limit": 300})
     survey_figures(dataset, tmp_path)
     band = blank_band_under_title(tmp_path / "samples.png")
-    assert band <= 25  # px at 110 dpi (it was 135: the default 12% top margin)
+    assert band <= 20  # px at 110 dpi (it was 135: the default 12% top margin)
+
+
+def test_augment_preview_has_no_blank_band_under_its_title(tmp_path):
+    from dlworkflow.data.augment import AugmentSpec
+    from dlworkflow.data.augment_layers import augment_preview
+
+    dataset = load_dataset({"source": "digits", "limit": 100})
+    spec = AugmentSpec.model_validate({"rotation_range": 20})
+    preview = augment_preview(dataset, spec, tmp_path / "augment_preview.png", seed=0)
+    assert blank_band_under_title(preview) <= 20  # px at 110 dpi (it was 31)
 
 
 def test_class_distribution_is_bars_labelled_with_shares_and_no_pie():
