@@ -6,6 +6,7 @@ import gc
 import weakref
 
 import keras
+import matplotlib
 import numpy as np
 import pytest
 from scipy.stats import spearmanr
@@ -212,3 +213,39 @@ def test_probes_and_steps_are_built_once_per_model_and_go_with_it():
     del model
     gc.collect()
     assert alive() is None
+
+
+def test_channel_grid_is_one_mosaic_with_each_channel_scaled_to_its_range():
+    """One imshow of all channels (per-tile axes made it slow), each tile min-max scaled."""
+    from dlworkflow.interpret.plots import channel_grid_figure
+
+    activation = np.stack([np.arange(16.0).reshape(4, 4) * (k + 1) for k in range(10)], axis=-1)
+    figure = channel_grid_figure("conv", activation)
+    (axis,) = figure.axes
+    mosaic = axis.images[0].get_array()
+    assert mosaic.shape == (2 * (4 + 1), 8 * (4 + 1) - 1)  # 8 columns, 1-px gaps
+    second = mosaic[1:5, 5:9]  # channel 1: its own range maps to [0, 1]
+    np.testing.assert_allclose(second, np.arange(16.0).reshape(4, 4) / 15.0)
+    assert np.ma.getmaskarray(mosaic)[0].all()  # the gaps are blank, not drawn values
+
+
+def test_heatmap_figure_blends_each_map_over_its_image():
+    from dlworkflow.interpret.plots import heatmap_figure
+
+    images = np.zeros((2, 4, 4, 1))
+    images[:, :2] = 1.0  # top half white
+    heat = np.zeros((2, 4, 4))
+    maps = {"Grad-CAM": heat, "saliency": heat + 1.0}
+    figure = heatmap_figure(images, maps, ["first", "second"], "note")
+    (axis,) = figure.axes
+    mosaic = np.asarray(axis.images[0].get_array())
+    gap = 2
+    assert mosaic.shape == (2 * (4 + gap), 3 * (4 + gap) - gap, 3)
+    image_tile = mosaic[gap : gap + 4, 0:4]
+    np.testing.assert_allclose(image_tile[:2], 1.0)
+    np.testing.assert_allclose(image_tile[2:], 0.0)
+    jet = matplotlib.colormaps["jet"]
+    hottest = mosaic[gap + 3, 2 * (4 + gap)]  # saliency over a black pixel: half jet(1)
+    np.testing.assert_allclose(hottest, 0.5 * np.asarray(jet(1.0)[:3]))
+    texts = [text.get_text() for text in axis.texts]
+    assert texts == ["first", "Grad-CAM", "saliency", "second", "Grad-CAM", "saliency"]

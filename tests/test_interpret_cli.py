@@ -130,20 +130,25 @@ def test_each_call_keeps_its_page_and_the_index_lists_them(conv_run, tmp_path: P
     assert len(list((out / "figures").glob("*_heatmaps.png"))) == 3
 
 
-def test_heatmap_titles_stay_below_the_row_above():
+@pytest.mark.parametrize("side", [8, 28, 64])
+def test_heatmap_titles_stay_below_the_row_above(side: int):
     from dlworkflow.interpret.plots import heatmap_figure
 
     rng = np.random.default_rng(0)
-    maps = {name: rng.random((3, 8, 8)) for name in ("Grad-CAM", "saliency", "occlusion")}
+    maps = {name: rng.random((3, side, side)) for name in ("Grad-CAM", "saliency", "occlusion")}
     titles = [f"test-{i}: 0 (p=0.14)" for i in range(3)]
-    figure = heatmap_figure(rng.random((3, 8, 8, 1)), maps, titles, "hotter = more")
+    figure = heatmap_figure(rng.random((3, side, side, 1)), maps, titles, "hotter = more")
     figure.canvas.draw()
     renderer = figure.canvas.get_renderer()
-    grid = np.array(figure.axes).reshape(3, 4)
-    for row in (1, 2):
-        for above, axis in zip(grid[row - 1], grid[row], strict=True):
-            title = axis.title.get_window_extent(renderer)
-            assert title.y1 < above.get_window_extent(renderer).y0  # pixels, y upwards
+    (axis,) = figure.axes
+    mosaic = np.asarray(axis.images[0].get_array())
+    blank = np.all(mosaic == 1.0, axis=(1, 2))  # the white gaps between rows of tiles
+    bottoms = [i for i in range(len(blank) - 1) if not blank[i] and blank[i + 1]]
+    assert len(bottoms) == 2  # below rows 1 and 2 (the last row ends the mosaic)
+    for row, bottom in enumerate(bottoms, start=1):
+        edge = axis.transData.transform((0, bottom + 0.5))[1]  # display y, upwards
+        for text in axis.texts[4 * row : 4 * row + 4]:
+            assert text.get_window_extent(renderer).y1 < edge, (side, row, text.get_text())
 
 
 def test_explain_page_headings_do_not_overlap_the_figures(conv_run, tmp_path: Path):

@@ -22,21 +22,9 @@ from dlworkflow.experiments import plan_sweep, run_sweep
 from dlworkflow.runfolder import read_run
 
 from .conftest import REPO, run_dlw
+from .test_sweep import BASE as TINY
 
 ray = pytest.importorskip("ray")  # the optional extra dlworkflow[ray]; in dev
-
-TINY = {
-    "name": "tiny",
-    "seed": 7,
-    "data": {"source": "digits", "limit": 200},
-    "model": {
-        "layers": [
-            {"Dense": {"units": 8, "activation": "relu"}},
-            {"Dense": {"units": 10, "activation": "softmax"}},
-        ]
-    },
-    "train": {"epochs": 2, "learnability": False},
-}
 
 
 def tiny_sweep(**sweep) -> dict:

@@ -84,12 +84,12 @@ def show_image(axis, image: np.ndarray, grey_range: tuple[float, float] | None =
         low, high = grey_range or (None, None)
         axis.imshow(image.reshape(image.shape[:2]), cmap="gray", vmin=low, vmax=high)
     else:
-        axis.imshow(_rgb_for_display(image))
+        axis.imshow(rgb_for_display(image))
     axis.set_xticks([])
     axis.set_yticks([])
 
 
-def _rgb_for_display(image: np.ndarray) -> np.ndarray:
+def rgb_for_display(image: np.ndarray) -> np.ndarray:
     """uint8 as is; floats stretched into [0, 1] (imshow clips RGB floats otherwise)."""
     if image.dtype == np.uint8:
         return image

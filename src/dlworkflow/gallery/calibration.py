@@ -96,6 +96,25 @@ def calibrate(
     warning when the distances cannot separate anyone, e.g. the same images enrolled under
     two names (impostor distances of 0) or genuine pairs no closer than impostors."""
     genuine, impostor = genuine_impostor(vectors, labels, template)
+
+    def result(
+        threshold: float,
+        method: str,
+        note: str,
+        rates: tuple[float | None, float | None] = (None, None),
+    ) -> Calibration:
+        far, tar = rates
+        return Calibration(
+            threshold=threshold,
+            method=method,
+            target_far=target_far,
+            far=far,
+            tar=tar,
+            genuine_pairs=len(genuine),
+            impostor_pairs=len(impostor),
+            note=note,
+        )
+
     needed = math.ceil(IMPOSTORS_PER_FAR / target_far - 1e-9)
     if len(genuine) < MIN_GENUINE_PAIRS or len(impostor) < needed:
         kept = previous is not None and previous.method != "default"
@@ -105,19 +124,12 @@ def calibrate(
             if kept
             else (f"the embedder's default {threshold:g}")
         )
-        return Calibration(
-            threshold=threshold,
-            method="kept" if kept else "default",
-            target_far=target_far,
-            far=None,
-            tar=None,
-            genuine_pairs=len(genuine),
-            impostor_pairs=len(impostor),
-            note=(
-                f"too few pairs to calibrate at FAR {target_far:g}: {len(genuine)} genuine "
-                f"(need {MIN_GENUINE_PAIRS}) and {len(impostor)} impostor (need "
-                f"{IMPOSTORS_PER_FAR}/FAR = {needed}); keeping {source}"
-            ),
+        return result(
+            threshold,
+            "kept" if kept else "default",
+            f"too few pairs to calibrate at FAR {target_far:g}: {len(genuine)} genuine "
+            f"(need {MIN_GENUINE_PAIRS}) and {len(impostor)} impostor (need "
+            f"{IMPOSTORS_PER_FAR}/FAR = {needed}); keeping {source}",
         )
     threshold = threshold_at_far(impostor, target_far)
     far, tar = float((impostor < threshold).mean()), float((genuine < threshold).mean())
@@ -130,29 +142,16 @@ def calibrate(
             if duplicates
             else "no genuine pair is closer than the impostor pairs allowed"
         )
-        return Calibration(
-            threshold=kept,
-            method="kept",
-            target_far=target_far,
-            far=None,
-            tar=None,
-            genuine_pairs=len(genuine),
-            impostor_pairs=len(impostor),
-            note=(
-                f"warning: calibration at FAR {target_far:g} failed: {cause}; keeping the "
-                f"threshold {kept:g}"
-            ),
+        return result(
+            kept,
+            "kept",
+            f"warning: calibration at FAR {target_far:g} failed: {cause}; keeping the "
+            f"threshold {kept:g}",
         )
-    return Calibration(
-        threshold=threshold,
-        method="calibrated",
-        target_far=target_far,
-        far=far,
-        tar=tar,
-        genuine_pairs=len(genuine),
-        impostor_pairs=len(impostor),
-        note=(
-            f"threshold {threshold:.4f} at target FAR {target_far:g}: FAR {far:.4%}, "
-            f"TAR {tar:.2%} on {len(genuine)} genuine and {len(impostor)} impostor pairs"
-        ),
+    return result(
+        threshold,
+        "calibrated",
+        f"threshold {threshold:.4f} at target FAR {target_far:g}: FAR {far:.4%}, "
+        f"TAR {tar:.2%} on {len(genuine)} genuine and {len(impostor)} impostor pairs",
+        (far, tar),
     )
