@@ -184,3 +184,17 @@ def test_multiclass_boundary_shades_each_class_by_its_score():
     for surface, colour in zip(surfaces, palette_of(["a", "b", "c"]), strict=True):
         # the most confident level of each class's surface is that class's colour
         assert np.allclose(surface.cmap(1.0)[:3], colour[:3])
+
+
+def test_regression_panels_plot_every_point_and_its_residual():
+    from dlworkflow.evaluate.plots import regression_figure
+
+    rng = np.random.default_rng(0)
+    y_true = rng.normal(size=1500)  # above scikit-learn's default subsample of 1000
+    y_pred = y_true + rng.normal(scale=0.3, size=1500)
+    fit, residual = regression_figure(y_true, y_pred).axes
+    (points,) = fit.collections
+    assert np.allclose(points.get_offsets(), np.column_stack([y_pred, y_true]))
+    (errors,) = residual.collections
+    assert np.allclose(errors.get_offsets(), np.column_stack([y_pred, y_true - y_pred]))
+    assert [text.get_text() for text in fit.get_legend().get_texts()] == ["y = x"]

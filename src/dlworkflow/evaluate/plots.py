@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
-from sklearn.metrics import ConfusionMatrixDisplay
+from sklearn.metrics import ConfusionMatrixDisplay, PredictionErrorDisplay
 
 from dlworkflow.figures import plt
 from dlworkflow.runfolder import BOOKKEEPING
@@ -105,18 +105,38 @@ def training_curves_figure(
 
 
 def regression_figure(y_true: np.ndarray, y_pred: np.ndarray) -> Figure:
-    """Actual against predicted with the y = x line, and residuals against predicted."""
+    """Actual against predicted with the y = x line, and residuals against predicted.
+
+    scikit-learn's ``PredictionErrorDisplay`` draws both panels (every point: no
+    subsampling); the titles, labels and legend are ours.
+    """
     y_true, y_pred = np.ravel(y_true), np.ravel(y_pred)
     figure, (fit, residual) = plt.subplots(1, 2, figsize=(11, 4.5))
-    fit.scatter(y_true, y_pred, s=14, alpha=0.7)
-    low, high = float(min(y_true.min(), y_pred.min())), float(max(y_true.max(), y_pred.max()))
-    fit.plot([low, high], [low, high], color="tab:red", label="y = x")
-    fit.set_xlabel("actual")
-    fit.set_ylabel("predicted")
+    points = {"s": 14, "alpha": 0.7}
+    PredictionErrorDisplay.from_predictions(
+        y_true,
+        y_pred,
+        kind="actual_vs_predicted",
+        subsample=None,
+        ax=fit,
+        scatter_kwargs=points,
+        line_kwargs={"color": "tab:red", "linestyle": "-", "label": "y = x"},
+    )
+    for ticks in (fit.xaxis, fit.yaxis):  # round numbers, not the display's five even steps
+        ticks.set_major_locator(MaxNLocator(6))
+    fit.set_xlabel("predicted")
+    fit.set_ylabel("actual")
     fit.set_title("actual vs predicted")
     fit.legend()
-    residual.scatter(y_pred, y_true - y_pred, s=14, alpha=0.7)
-    residual.axhline(0, color="tab:red")
+    PredictionErrorDisplay.from_predictions(
+        y_true,
+        y_pred,
+        kind="residual_vs_predicted",
+        subsample=None,
+        ax=residual,
+        scatter_kwargs=points,
+        line_kwargs={"color": "tab:red", "linestyle": "-"},
+    )
     residual.set_xlabel("predicted")
     residual.set_ylabel("actual − predicted")
     residual.set_title("residuals")
