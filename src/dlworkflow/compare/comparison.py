@@ -98,7 +98,7 @@ class Comparison:
     @property
     def repeated(self) -> bool:
         """Whether some variant ran with several seeds (so there is a spread to show)."""
-        return any(len(variant.distinct_seeds) > 1 for variant in self.variants)
+        return has_spread(self.variants)
 
     @property
     def same_seed(self) -> list[Variant]:
@@ -138,8 +138,7 @@ def compare_runs(paths: list[str | Path]) -> Comparison:
     variants = group_variants(
         rows, [key for key in varied if key != SEED], columns, sweep_variants(collected.sweeps)
     )
-    seeded = any(len(v.distinct_seeds) > 1 for v in variants)
-    pooled = "mean over the seeds" if seeded else "one result per variant"
+    pooled = "mean over the seeds" if has_spread(variants) else "one result per variant"
     best_variant = mark_variants(variants, main, higher)
     comparison = Comparison(
         task=task,
@@ -284,6 +283,10 @@ def group_variants(
             )
         )
     return variants
+
+
+def has_spread(variants: list[Variant]) -> bool:
+    return any(len(variant.distinct_seeds) > 1 for variant in variants)
 
 
 def seed_groups(rows: list[RunRow], members: list[int]) -> list[list[RunRow]]:
