@@ -114,7 +114,7 @@ def explain_run(
     summary = {
         "run": str(record.folder),
         "page": f"{stem}.html",
-        "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "methods": chosen,
         "options": {"class": target, "layer": layer, "patch": patch, "stride": stride},
         "notes": notes,
