@@ -24,14 +24,21 @@ FLAGS = [
 
 
 @contextlib.contextmanager
-def browser_page() -> Iterator:
-    """A fresh page of headless Chromium; skips where Chromium is not installed."""
+def browser_page(scrollbars: bool = False) -> Iterator:
+    """A fresh page of headless Chromium; skips where Chromium is not installed.
+
+    ``scrollbars``: classic scrollbars that take room, as on a desktop (headless hides them).
+    """
     if not shutil.which("chromium"):
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=FLAGS,
+            ignore_default_args=["--hide-scrollbars"] if scrollbars else None,
+        )
         try:
             yield browser.new_page()
         finally:

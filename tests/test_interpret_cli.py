@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from dlworkflow.data import load_dataset
 from dlworkflow.errors import BadInput
 from dlworkflow.interpret import explain_run, interpret_run
 from dlworkflow.models import build_zoo, head_for
+from dlworkflow.runfolder import EXPLANATIONS
 from tests.conftest import run_dlw
 from tests.html_parse import ReportPage
 
@@ -68,7 +70,8 @@ def test_explain_files_and_test_images(conv_run, tmp_path: Path):
         "-m", "filters", "--class", "7", "--patch", "2", "--out", str(out), cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    summary = json.loads((out / "explanation.json").read_text())
+    (summary_path,) = out.glob("*.json")
+    summary = json.loads(summary_path.read_text())
     first, second = summary["images"]
     assert first["notes"] == [
         "converted from RGB to L (1 channel(s))",
@@ -77,17 +80,95 @@ def test_explain_files_and_test_images(conv_run, tmp_path: Path):
     ]
     assert second["name"] == "test-3" and second["true"] is not None
     assert first["shown_class"] == second["shown_class"] == "7"
-    assert set(summary["figures"]) == {
+    stem = summary_path.stem
+    assert stem.startswith("gradcam-gradcampp-smoothgrad-occlusion-feature-maps-filters_digit.png")
+    assert {figure["file"].removeprefix(stem + "_") for figure in summary["figures"]} == {
         "heatmaps.png",
-        "feature_maps_digit.png_conv2d.png",
-        "feature_maps_digit.png_max_pooling2d.png",
-        "feature_maps_test-3_conv2d.png",
-        "feature_maps_test-3_max_pooling2d.png",
+        "feature-maps_digit.png_conv2d.png",
+        "feature-maps_digit.png_max_pooling2d.png",
+        "feature-maps_test-3_conv2d.png",
+        "feature-maps_test-3_max_pooling2d.png",
         "filters_conv2d.png",
     }
-    page = ReportPage((out / "explanation.html").read_text(encoding="utf-8"))
+    captions = [figure["caption"] for figure in summary["figures"]]
+    assert captions[0] == (
+        "Grad-CAM, Grad-CAM++, SmoothGrad and occlusion (drop of p) heat maps of digit.png "
+        "and test image 3 (hotter = more evidence for the class shown)"
+    )
+    assert "Feature maps of layer conv2d for test image 3" in captions
+    assert "Inputs that maximise each filter of layer conv2d (gradient ascent)" in captions
+    html = (out / summary["page"]).read_text(encoding="utf-8")
+    page = ReportPage(html)
     assert page.png_count == 6 and page.external == []
     assert page.table("explained")[2][0] == "test-3"
+    assert "<figcaption>Feature maps of layer conv2d for test image 3</figcaption>" in html
+    assert "feature_maps_" not in html and "<figcaption>heatmaps" not in html
+
+
+def test_each_call_keeps_its_page_and_the_index_lists_them(conv_run, tmp_path: Path):
+    out = tmp_path / "explained"
+    pages = [
+        explain_run(conv_run.folder, ["test:0"], [method], out=out)
+        for method in ("gradcam", "saliency", "feature-maps")
+    ]
+    assert len(set(pages)) == 3 and all(page.is_file() for page in pages)
+    assert explain_run(conv_run.folder, ["test:0"], ["saliency"], out=out) == pages[1]
+    assert explain_run(conv_run.folder, ["test:0"], ["saliency"], "3", out=out) not in pages
+    assert len(list(out.glob("*.html"))) == 5  # four pages and the index
+    index = ReportPage((out / "index.html").read_text(encoding="utf-8"))
+    header, *rows = index.table("explanation-list")
+    assert sorted(row[0] for row in rows) == sorted(p.name for p in out.glob("*_*.html"))
+    assert {row[header.index("methods")] for row in rows} == {
+        "Grad-CAM",
+        "saliency",
+        "feature maps",
+    }
+    assert {row[header.index("images")] for row in rows} == {"test image 0"}
+    assert "class 3" in {row[header.index("options")] for row in rows}
+    for figure in ("heatmaps", "feature-maps_test-0_conv2d"):
+        assert len(list((out / "figures").glob(f"*_{figure}.png"))) >= 1
+    assert len(list((out / "figures").glob("*_heatmaps.png"))) == 3
+
+
+@pytest.mark.parametrize("side", [8, 28, 64])
+def test_heatmap_titles_stay_below_the_row_above(side: int):
+    from dlworkflow.interpret.plots import heatmap_figure
+
+    rng = np.random.default_rng(0)
+    maps = {name: rng.random((3, side, side)) for name in ("Grad-CAM", "saliency", "occlusion")}
+    titles = [f"test-{i}: 0 (p=0.14)" for i in range(3)]
+    figure = heatmap_figure(rng.random((3, side, side, 1)), maps, titles, "hotter = more")
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    (axis,) = figure.axes
+    mosaic = np.asarray(axis.images[0].get_array())
+    blank = np.all(mosaic == 1.0, axis=(1, 2))  # the white gaps between rows of tiles
+    bottoms = [i for i in range(len(blank) - 1) if not blank[i] and blank[i + 1]]
+    assert len(bottoms) == 2  # below rows 1 and 2 (the last row ends the mosaic)
+    for row, bottom in enumerate(bottoms, start=1):
+        edge = axis.transData.transform((0, bottom + 0.5))[1]  # display y, upwards
+        for text in axis.texts[4 * row : 4 * row + 4]:
+            assert text.get_window_extent(renderer).y1 < edge, (side, row, text.get_text())
+
+
+def test_explain_page_headings_do_not_overlap_the_figures(conv_run, tmp_path: Path):
+    from tests.browser import browser_page
+
+    page_path = explain_run(
+        conv_run.folder, ["test:0", "test:1"], ["gradcam", "feature-maps"], out=tmp_path
+    )
+    with browser_page() as page:
+        page.set_viewport_size({"width": 1000, "height": 800})
+        page.goto(page_path.as_uri())
+        boxes = page.evaluate(
+            """() => [...document.querySelectorAll('h2, figure img, figcaption')].map(e => {
+                const r = e.getBoundingClientRect();
+                return [e.tagName, r.top, r.bottom, r.height];
+            })"""
+        )
+    assert [tag for tag, *_ in boxes].count("IMG") == 5
+    for (_, _, bottom, _), (tag, top, _, height) in zip(boxes, boxes[1:], strict=False):
+        assert height > 0 and top >= bottom, (tag, top, bottom)  # each below the one before
 
 
 @pytest.mark.parametrize(
@@ -110,7 +191,7 @@ def test_explain_cli_bad_input_exits_2_and_writes_nothing(conv_run, tmp_path: Pa
     out = tmp_path / "o"
     result = run_dlw("explain", str(conv_run.folder), "test:99999", "--out", str(out), cwd=tmp_path)
     assert result.returncode == 2 and "test:99999: the test split has images 0–" in result.stderr
-    assert not out.exists() and not (conv_run.folder / "explanations").exists()
+    assert not out.exists() and not (conv_run.folder / EXPLANATIONS).exists()
 
 
 def test_dense_only_model_gets_saliency_and_occlusion(tmp_path: Path):
@@ -127,3 +208,13 @@ def test_dense_only_model_gets_saliency_and_occlusion(tmp_path: Path):
         right = y_prob[image["index"]].argmax() == split.y[image["index"]]
         assert image["correct"] == right == (image["true"] == image["predicted"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["interpretation.png"]
+
+
+def test_the_run_report_links_the_explanations_once_there_are_some(conv_run, tmp_path: Path):
+    from dlworkflow.report import build_report
+
+    folder = shutil.copytree(conv_run.folder, tmp_path / "run")
+    assert 'href="explanations/index.html"' not in build_report(folder).read_text("utf-8")
+    page = explain_run(folder, ["test:0"], ["saliency"])
+    assert page.parent == folder / EXPLANATIONS
+    assert 'href="explanations/index.html"' in build_report(folder).read_text("utf-8")

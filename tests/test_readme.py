@@ -29,4 +29,5 @@ def test_the_python_api_block_runs_as_a_plain_script(tmp_path: Path):
     # the script's own run happened once: workers did not re-import it
     assert runs == {"api-digits", "api-sweep", "api-comparison"}
     assert (tmp_path / "runs" / "api-comparison" / "compare.html").is_file()
-    assert (tmp_path / "runs" / "api-digits" / "explanations" / "explanation.html").is_file()
+    explanations = tmp_path / "runs" / "api-digits" / "explanations"
+    assert (explanations / "index.html").is_file() and len(list(explanations.glob("*.html"))) == 2

@@ -67,7 +67,7 @@ def summary_table(comparison: Comparison) -> Table:
         for index, variant in enumerate(comparison.variants):
             table.add_row(
                 escape(("★ " if index == comparison.best_variant else "") + variant.label),
-                str(len(variant.runs)),
+                str(len(variant.distinct_seeds)),
                 *(escape(config_text(variant.values[key])) for key in keys),
                 *(spread(variant.stats[column], column) for column in columns),
                 escape(variant.verdict),

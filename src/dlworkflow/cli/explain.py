@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from dlworkflow.cli.common import app, backend, out
+from dlworkflow.runfolder import EXPLANATION_INDEX
 
 
 @app.command("explain")
@@ -37,7 +38,7 @@ def explain_command(
         int, typer.Option("--max-pixels", help="Refuse image files with more pixels.")
     ] = 24_000_000,
 ) -> None:
-    """Explain a run's predictions on images: figures and one HTML page."""
+    """Explain a run's predictions on images: figures and an HTML page per call."""
     with backend():
         from dlworkflow.interpret.explain import explain_run
 
@@ -45,3 +46,4 @@ def explain_command(
             run_folder, images, method, target, layer, patch, stride, out_dir, max_pixels
         )
     out.print(f"explanation: {escape(str(page))}")
+    out.print(f"all explanations: {escape(str(page.parent / EXPLANATION_INDEX))}")

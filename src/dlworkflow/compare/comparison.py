@@ -7,6 +7,7 @@ metrics would not measure the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from dlworkflow.compare.configs import (
     config_text,
     variant_ids,
     varied_keys,
+    with_defaults,
 )
 from dlworkflow.compare.stats import Summary, best_index, summarize, verdict
 from dlworkflow.errors import BadInput
@@ -55,6 +57,22 @@ class Variant:
     per_class_f1: dict[str, Summary]
     verdict: str = ""  # against the best variant: best / within noise / beyond noise / no spread
 
+    @property
+    def distinct_seeds(self) -> list[int | None]:
+        return list(dict.fromkeys(self.seeds))
+
+    @property
+    def seed_text(self) -> str:
+        """``1, 2``; or, where a seed ran more than once, what that means for the spread."""
+        seeds = ", ".join(map(str, self.distinct_seeds))
+        if len(self.seeds) == len(self.distinct_seeds):
+            return seeds
+        count = len(self.distinct_seeds)
+        return (
+            f"{len(self.seeds)} runs, {count} seed{'s' if count > 1 else ''}: {seeds} — "
+            "repeats of the same seed do not measure spread"
+        )
+
 
 @dataclass
 class Comparison:
@@ -79,7 +97,13 @@ class Comparison:
 
     @property
     def repeated(self) -> bool:
-        return any(len(variant.runs) > 1 for variant in self.variants)
+        """Whether some variant ran with several seeds (so there is a spread to show)."""
+        return has_spread(self.variants)
+
+    @property
+    def same_seed(self) -> list[Variant]:
+        """Variants with a seed run more than once (the same experiment repeated)."""
+        return [v for v in self.variants if len(v.seeds) > len(v.distinct_seeds)]
 
 
 def compare_runs(paths: list[str | Path]) -> Comparison:
@@ -91,7 +115,7 @@ def compare_runs(paths: list[str | Path]) -> Comparison:
     first = records[0]
     task, split = first.data.get("task", ""), first.metrics.get("split", "test")
     metric = _shared_curve_metric(records)
-    flats = [flatten(record.config) for record in records]
+    flats = [with_defaults(flatten(record.config)) for record in records]
     varied = varied_keys(flats)
     ids = variant_ids(flats)
     rows = [
@@ -114,7 +138,7 @@ def compare_runs(paths: list[str | Path]) -> Comparison:
     variants = group_variants(
         rows, [key for key in varied if key != SEED], columns, sweep_variants(collected.sweeps)
     )
-    pooled = "mean over the repeats" if len(variants) < len(rows) else "one run per variant"
+    pooled = "mean over the seeds" if has_spread(variants) else "one result per variant"
     best_variant = mark_variants(variants, main, higher)
     comparison = Comparison(
         task=task,
@@ -243,6 +267,7 @@ def group_variants(
         classes = list(sample.per_class_f1)
         given = {named.get(rows[i].folder.resolve()) for i in members}
         settings = ", ".join(f"{short[k]}={config_text(v)}" for k, v in values.items())
+        by_seed = seed_groups(rows, members)
         variants.append(
             Variant(
                 label=given.pop() if len(given) == 1 and None not in given else settings
@@ -250,13 +275,33 @@ def group_variants(
                 runs=members,
                 seeds=[rows[i].seed for i in members],
                 values=values,
-                stats={c: summarize(rows[i].numbers[c] for i in members) for c in columns},
+                stats={c: over_seeds(by_seed, lambda row, c=c: row.numbers[c]) for c in columns},
                 per_class_f1={
-                    c: summarize(rows[i].per_class_f1.get(c) for i in members) for c in classes
+                    c: over_seeds(by_seed, lambda row, c=c: row.per_class_f1.get(c))
+                    for c in classes
                 },
             )
         )
     return variants
+
+
+def has_spread(variants: list[Variant]) -> bool:
+    return any(len(variant.distinct_seeds) > 1 for variant in variants)
+
+
+def seed_groups(rows: list[RunRow], members: list[int]) -> list[list[RunRow]]:
+    """A variant's runs by seed: runs of one config and one seed repeat one experiment
+    (training is seeded), so together they are one sample of the seed-to-seed spread."""
+    groups: dict[int | None, list[RunRow]] = {}
+    for index in members:
+        groups.setdefault(rows[index].seed, []).append(rows[index])
+    return list(groups.values())
+
+
+def over_seeds(by_seed: list[list[RunRow]], value: Callable[[RunRow], float | None]) -> Summary:
+    """Mean ± std over the distinct seeds (n counts seeds, not runs); a seed run twice
+    counts once, with the mean of its runs."""
+    return summarize(summarize(value(row) for row in group).mean for group in by_seed)
 
 
 def mark_variants(variants: list[Variant], main: str, higher_is_better: bool) -> int:
@@ -326,6 +371,16 @@ def _notes(comparison: Comparison, records: list[RunRecord]) -> list[str]:
             f"{len(comparison.skipped)} unfinished run(s) skipped: "
             + ", ".join(path.name for path in comparison.skipped)
         )
+    for variant in comparison.same_seed:
+        for seed in variant.distinct_seeds:
+            names = [
+                comparison.rows[i].name for i in variant.runs if comparison.rows[i].seed == seed
+            ]
+            if len(names) > 1:
+                notes.append(
+                    f"{', '.join(names)} ran the same config with the same seed {seed}: "
+                    "repeats of the same seed do not measure spread, so they count once in n"
+                )
     notes += split_notes(records, comparison.split)
     if comparison.curve_metric is None:
         notes.append("the runs logged different metrics; only the loss curves compare")

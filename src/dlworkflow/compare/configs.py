@@ -5,9 +5,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from dlworkflow.models.defaults import zoo_defaults
+
 ABSENT = "(absent)"  # a key one run's config has and another's lacks
 NOT_VARIED = ("name",)  # every run has its own; it says nothing about the experiment
 SEED = "seed"  # repeats differ only in it
+
+
+def with_defaults(flat: dict[str, Any]) -> dict[str, Any]:
+    """A flattened config as the run used it, so that a default and the same value written
+    out compare equal: the zoo model's default options filled in (``model.options.hidden:
+    [128]`` whether written or not), and empty mappings dropped (``options: {}`` sets
+    nothing, like no ``options`` at all)."""
+    filled = {key: value for key, value in flat.items() if value != {}}
+    zoo = flat.get("model.zoo")
+    if isinstance(zoo, str):
+        for option, value in zoo_defaults(zoo, str(flat.get("task", "auto"))).items():
+            filled.setdefault(f"model.options.{option}", value)
+    return filled
 
 
 def canonical(value: Any) -> str:

@@ -124,8 +124,12 @@ def augment_preview(
     pre = dataset.preprocessing
     chosen = dataset.train.x[: min(images, len(dataset.train))]
     low, high = value_range(dataset)
-    figure, axes = plt.subplots(
-        len(chosen), draws + 1, figsize=((draws + 1) * 1.2, len(chosen) * 1.25), squeeze=False
+    figure, axes = plt.subplots(  # constrained: no blank band under the title
+        len(chosen),
+        draws + 1,
+        figsize=((draws + 1) * 1.2, len(chosen) * 1.25 + 0.4),
+        squeeze=False,
+        layout="constrained",
     )
     for row, raw in enumerate(chosen):
         scaled = pre.with_flatten(False).apply(raw[np.newaxis])[0]
@@ -139,5 +143,5 @@ def augment_preview(
             axis.imshow(shown[..., 0] if gray else shown, cmap="gray" if gray else None)
             if row == 0:
                 axis.set_title("original" if column == 0 else f"draw {column}", fontsize=8)
-    figure.suptitle(f"{dataset.name}: data.augment, {draws} draws per image", y=1.0)
+    figure.suptitle(f"{dataset.name}: data.augment, {draws} draws per image")
     return save_figure(figure, path)

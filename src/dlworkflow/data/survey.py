@@ -1,7 +1,8 @@
 """The dataset survey of step 2: numbers first, then the course's figures.
 
-Shapes, dtype, value range and class counts per split; class distribution as a bar
-and a pie (Lab 1), a grid of samples per class, and a scatter for 2-feature data.
+Shapes, dtype, value range and class counts per split; class distribution as bars
+labelled with each class's share, a grid of samples per class, and a scatter for
+2-feature data.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from dlworkflow.data.dataset import Dataset, class_counts
 from dlworkflow.figures import plt, save_figure
@@ -103,26 +105,38 @@ def _correlations(dataset: Dataset, path: Path) -> Path:
 
 def _class_distribution(dataset: Dataset, path: Path) -> Path:
     counts = class_counts(dataset.train.y, dataset.num_classes)
-    names = dataset.class_names
-    figure, (bar, pie) = plt.subplots(1, 2, figsize=(12, 4.5))
-    bar.bar(range(len(names)), counts, color="tab:blue")
-    bar.set_xticks(
+    title = f"{dataset.name}: class distribution (train)"
+    return save_figure(class_distribution_figure(counts, dataset.class_names, title), path)
+
+
+LABEL_SHARES_UP_TO = 20  # classes; beyond this the labels over the bars collide
+
+
+def class_distribution_figure(counts: list[int], names: list[str], title: str) -> Figure:
+    """Training samples per class as bars, each labelled with its share of the total.
+
+    Lab 1 drew a pie beside the bars; it repeated them (lengths compare better than
+    angles), so the one thing it added, the share, is written on the bars instead.
+    """
+    figure, axis = plt.subplots(figsize=(min(max(6.0, 0.45 * len(names) + 2), 20), 4.5))
+    bars = axis.bar(range(len(names)), counts, color="tab:blue")
+    crowded = len(names) > 10 or max(map(len, names), default=0) > 8
+    axis.set_xticks(
         range(len(names)),
         names,
-        rotation=45 if len(names) > 10 else 0,
-        ha="right" if len(names) > 10 else "center",
+        rotation=45 if crowded else 0,
+        ha="right" if crowded else "center",
+        rotation_mode="anchor",
     )
-    bar.set_xlabel("class")
-    bar.set_ylabel("training samples")
-    bar.set_title(f"{dataset.name}: class distribution (train)")
-    pie.pie(
-        counts,
-        labels=names if len(names) <= 20 else None,
-        autopct="%1.1f%%",
-        textprops={"fontsize": 8},
-    )
-    pie.set_title("share of each class")
-    return save_figure(figure, path)
+    total = sum(counts)
+    if len(names) <= LABEL_SHARES_UP_TO and total:
+        shares = [f"{100 * count / total:.1f}%" for count in counts]
+        axis.bar_label(bars, shares, fontsize=8 if len(names) <= 10 else 6, padding=2)
+        axis.margins(y=0.12)  # room for the labels over the tallest bar
+    axis.set_xlabel("class")
+    axis.set_ylabel("training samples")
+    axis.set_title(title)
+    return figure
 
 
 def _sample_grid(dataset: Dataset, path: Path, per_class: int = 8, max_classes: int = 10) -> Path:
@@ -135,8 +149,14 @@ def _sample_grid(dataset: Dataset, path: Path, per_class: int = 8, max_classes: 
         members = [y[:, c] == 1 if y.ndim == 2 else y == c for c in shown]  # multilabel: has c
         picks = [np.flatnonzero(m)[:per_class] for m in members]
         rows, labels = len(shown), [dataset.class_names[c] for c in shown]
+    # constrained layout puts the title just above the first row; the default margins
+    # left a blank band of 12% of the height under it
     figure, axes = plt.subplots(
-        rows, per_class, figsize=(per_class * 1.1, rows * 1.15), squeeze=False
+        rows,
+        per_class,
+        figsize=(per_class * 1.1, rows * 1.15 + 0.4),
+        squeeze=False,
+        layout="constrained",
     )
     for row, (indices, label) in enumerate(zip(picks, labels, strict=True)):
         for column in range(per_class):
@@ -149,7 +169,7 @@ def _sample_grid(dataset: Dataset, path: Path, per_class: int = 8, max_classes: 
                 axis.imshow(image[..., 0] if gray else image, cmap="gray" if gray else None)
             if column == 0:
                 axis.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
-    figure.suptitle(f"{dataset.name}: training samples", y=1.0)
+    figure.suptitle(f"{dataset.name}: training samples")
     return save_figure(figure, path)
 
 

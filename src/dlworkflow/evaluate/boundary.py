@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from sklearn.inspection import DecisionBoundaryDisplay
 
 from dlworkflow.data import Preprocessing, Split
 from dlworkflow.errors import BadInput
@@ -38,7 +38,10 @@ def decision_boundary_figure(
 
     ``predict`` takes a preprocessed batch and returns the model's outputs (one sigmoid
     column, or one column per class).  Binary problems show P(class 1) with its 0.5
-    contour, as the course does; multiclass ones show the argmax class.
+    contour, as the course does; multiclass ones each class's region shaded by its score
+    (pale where the model hesitates).  scikit-learn's ``DecisionBoundaryDisplay`` draws
+    the surfaces from our mesh, predicted in one batch with the points (its
+    ``from_estimator`` needs a scikit-learn estimator and predicts the mesh alone).
     """
     panels = {"train": train} | ({"test": test} if test is not None else {})
     for name, split in panels.items():
@@ -61,11 +64,19 @@ def decision_boundary_figure(
     if binary:
         surface = positive_scores(outputs)
         labels = (surface >= 0.5).astype(np.int64)
+        grid = surface[: len(mesh)].reshape(xx.shape)  # P(class 1)
     else:
         labels = outputs.argmax(axis=1)
-        surface = labels.astype(np.float64)
-    grid, point_labels = surface[: len(mesh)].reshape(xx.shape), labels[len(mesh) :]
-    palette = _palette(len(class_names))
+        grid = outputs[: len(mesh)].reshape(*xx.shape, len(class_names))  # one score a class
+    point_labels = labels[len(mesh) :]
+    palette = palette_of(class_names)
+    boundary = DecisionBoundaryDisplay(
+        xx0=xx,
+        xx1=yy,
+        n_classes=len(class_names),
+        response=grid,
+        multiclass_colors=None if binary else [tuple(colour) for colour in palette],
+    )
     names = feature_names or ["x0", "x1"]
     figure, axes = plt.subplots(
         1, len(panels), figsize=(6.2 * len(panels) + (1 if binary else 0), 5.2), squeeze=False
@@ -75,13 +86,13 @@ def decision_boundary_figure(
         accuracy = float(np.mean(point_labels[start : start + len(split)] == split.y))
         start += len(split)
         if binary:
-            filled = axis.contourf(
-                xx, yy, grid, levels=np.linspace(0, 1, 11), cmap=BINARY_MAP, alpha=0.6
+            boundary.plot(
+                ax=axis, levels=np.linspace(0, 1, 11), cmap=BINARY_MAP, alpha=0.6, zorder=-1
             )
-            axis.contour(xx, yy, grid, levels=[0.5], colors="k", linewidths=1)
-        else:
-            levels = np.arange(len(class_names) + 1) - 0.5
-            axis.contourf(xx, yy, grid, levels=levels, cmap=ListedColormap(palette), alpha=0.45)
+            filled = boundary.surface_
+            boundary.plot("contour", ax=axis, levels=[0.5], colors="k", linewidths=1)
+        else:  # each class's region shaded by its score: pale where the model hesitates
+            boundary.plot(ax=axis, alpha=0.55)
         axis.scatter(
             split.x[:, 0],
             split.x[:, 1],
@@ -100,8 +111,9 @@ def decision_boundary_figure(
     return figure
 
 
-def _palette(classes: int) -> np.ndarray:
+def palette_of(class_names: list[str]) -> np.ndarray:
     """One RGBA row per class: the ends of the course's red/blue map for two classes."""
+    classes = len(class_names)
     if classes == 2:
         return np.array([BINARY_MAP(0.0), BINARY_MAP(1.0)])
     base = plt.get_cmap("tab10" if classes <= 10 else "tab20")

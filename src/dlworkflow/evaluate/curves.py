@@ -11,12 +11,12 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import (
-    average_precision_score,
-    precision_recall_curve,
+    PrecisionRecallDisplay,
+    RocCurveDisplay,
     precision_recall_fscore_support,
     roc_auc_score,
-    roc_curve,
 )
 
 from dlworkflow.errors import BadInput
@@ -26,21 +26,29 @@ MAX_OVR_CURVES = 10  # beyond this the legend and the colours no longer tell cla
 
 
 def roc_pr_figure(y_true: np.ndarray, scores: np.ndarray) -> Figure:
-    """ROC (with AUC and the chance diagonal) beside precision-recall (with AP)."""
+    """ROC (with AUC and the chance diagonal) beside precision-recall (with AP).
+
+    scikit-learn's displays compute and draw the curves; only the labels (three
+    decimals, the course's axis names) and the limits are ours.
+    """
     y_true, scores = _binary_inputs(y_true, scores)
     figure, (roc, pr) = plt.subplots(1, 2, figsize=(11, 4.8))
-    fpr, tpr, _ = roc_curve(y_true, scores)
-    roc.plot(fpr, tpr, label=f"model (AUC = {roc_auc_score(y_true, scores):.3f})")
+    _roc_display(roc, y_true, scores, "model")
     _chance_diagonal(roc)
     roc.set_xlabel("false positive rate (1 − specificity)")
     roc.set_ylabel("true positive rate (sensitivity)")
     roc.set_title("ROC curve")
     roc.legend(loc="lower right")
-    precision, recall, _ = precision_recall_curve(y_true, scores)
-    ap = average_precision_score(y_true, scores)
-    pr.plot(recall, precision, drawstyle="steps-post", label=f"model (AP = {ap:.3f})")
-    prevalence = float(y_true.mean())
-    pr.axhline(prevalence, color="gray", linestyle="--", label=f"chance (AP = {prevalence:.3f})")
+    display = PrecisionRecallDisplay.from_predictions(
+        y_true,
+        scores,
+        ax=pr,
+        curve_kwargs={"drawstyle": "steps-post"},
+        plot_chance_level=True,
+    )
+    display.line_.set_label(f"model (AP = {display.average_precision:.3f})")
+    display.chance_level_.set(color="gray", linestyle="--")
+    display.chance_level_.set_label(f"chance (AP = {float(y_true.mean()):.3f})")
     pr.set_xlabel("recall (sensitivity)")
     pr.set_ylabel("precision")
     pr.set_title("precision-recall curve")
@@ -117,10 +125,10 @@ def ovr_roc_figure(y_true: np.ndarray, y_prob: np.ndarray, class_names: list[str
     aucs = {k: roc_auc_score(y_true == k, y_prob[:, k]) for k in present}
     macro = float(np.mean(list(aucs.values())))
     shown = sorted(present, key=lambda k: (aucs[k], k))[:MAX_OVR_CURVES]
-    figure, axis = plt.subplots(figsize=(7, 6))
-    for k in sorted(shown):
-        fpr, tpr, _ = roc_curve(y_true == k, y_prob[:, k])
-        axis.plot(fpr, tpr, linewidth=1.2, label=f"{class_names[k]} (AUC = {aucs[k]:.3f})")
+    figure, axis = plt.subplots(figsize=(9.5, 6))
+    curves = {
+        k: _roc_display(axis, y_true == k, y_prob[:, k], class_names[k]) for k in sorted(shown)
+    }
     _chance_diagonal(axis)
     axis.set_xlabel("false positive rate")
     axis.set_ylabel("true positive rate")
@@ -131,8 +139,43 @@ def ovr_roc_figure(y_true: np.ndarray, y_prob: np.ndarray, class_names: list[str
     if len(shown) < len(present):
         title += f"\nthe {len(shown)} classes with the lowest AUC shown"
     axis.set_title(title)
-    axis.legend(loc="lower right", fontsize=8)
+    # the legend beside the axes keeps the lower right free for the zoomed corner
+    axis.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8)
+    if min(aucs[k] for k in shown) >= ZOOM_FROM_AUC:
+        _corner_inset(axis, list(curves.values()))
     return figure
+
+
+ZOOM_FROM_AUC = 0.9  # every curve drawn hugs the top-left corner: zoom into it
+
+
+def _roc_display(axis: Axes, y_true: np.ndarray, scores: np.ndarray, name: str) -> RocCurveDisplay:
+    """scikit-learn's ROC curve of one class, labelled with its AUC to three decimals."""
+    display = RocCurveDisplay.from_predictions(y_true, scores, ax=axis, name=name)
+    display.line_.set_label(f"{name} (AUC = {display.roc_auc:.3f})")
+    display.line_.set_linewidth(1.2)
+    return display
+
+
+def _corner_inset(axis: Axes, curves: list[RocCurveDisplay]) -> Axes:
+    """The top-left corner, enlarged in the empty lower right, where good classifiers'
+    curves clump and differ: as wide as it takes every curve to reach TPR 0.99 (0.02 to
+    0.2 of FPR), and down to the lowest curve at that width."""
+    reach = max(float(d.fpr[np.argmax(d.tpr >= 0.99)]) for d in curves)
+    width = float(np.clip(np.ceil(reach * 1.5 * 50) / 50, 0.02, 0.2))
+    low = min(float(np.interp(width, d.fpr, d.tpr)) for d in curves)
+    bottom = max(0.0, np.floor((low - 0.02) * 20) / 20)
+    inset = axis.inset_axes([0.42, 0.08, 0.55, 0.55])
+    for display in curves:
+        inset.plot(display.fpr, display.tpr, color=display.line_.get_color(), linewidth=1.2)
+    inset.set_xlim(0, width)
+    inset.set_ylim(bottom, 1.005)
+    inset.xaxis.set_major_locator(MaxNLocator(4))
+    inset.yaxis.set_major_locator(MaxNLocator(5))
+    inset.tick_params(labelsize=7)
+    inset.set_title("top-left corner, enlarged", fontsize=8)
+    axis.indicate_inset_zoom(inset, edgecolor="gray")
+    return inset
 
 
 def _chance_diagonal(axis: Axes) -> None:

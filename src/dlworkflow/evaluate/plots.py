@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from sklearn.metrics import ConfusionMatrixDisplay, PredictionErrorDisplay
 
 from dlworkflow.figures import plt
 from dlworkflow.runfolder import BOOKKEEPING
@@ -13,15 +14,30 @@ ANNOTATE_UP_TO = 30  # classes; beyond this the cells are too small to read
 
 
 def confusion_matrix_figure(counts: np.ndarray, class_names: list[str]) -> Figure:
-    """Seed 000's ``plot_confusion_matrix``: "count (pct%)" per cell, row-normalised colour."""
+    """Seed 000's ``plot_confusion_matrix``: "count (pct%)" per cell, row-normalised colour.
+
+    scikit-learn's ``ConfusionMatrixDisplay`` draws the matrix and picks each cell's text
+    colour; ours are the cell texts (count and row percentage), the figure size and the
+    label size and rotation for many or long class names.
+    """
     counts = np.asarray(counts)
     totals = counts.sum(axis=1, keepdims=True)
     percent = np.divide(100.0 * counts, totals, out=np.zeros(counts.shape), where=totals > 0)
     size = len(class_names)
     side = min(max(6.0 if size > 2 else 4.0, 0.6 * size), 22.0)  # a 2×2 matrix stays small
     figure, axis = plt.subplots(figsize=(side, side * 0.9))
-    image = axis.imshow(percent, cmap="Blues", vmin=0, vmax=100)
-    figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04, label="% of the actual class")
+    display = ConfusionMatrixDisplay(percent, display_labels=class_names).plot(
+        ax=axis,
+        cmap="Blues",
+        colorbar=False,
+        include_values=size <= ANNOTATE_UP_TO,  # beyond, the cells are too small to read
+        im_kw={"vmin": 0, "vmax": 100},
+        text_kw={"fontsize": 8 if size <= 6 else 7 if size <= 12 else 6},  # "(89.5%)" fits
+    )
+    if display.text_ is not None:
+        for (row, column), text in np.ndenumerate(display.text_):
+            text.set_text(f"{counts[row, column]}\n({percent[row, column]:.1f}%)")
+    figure.colorbar(display.im_, ax=axis, fraction=0.046, pad=0.04, label="% of the actual class")
     fontsize = max(4, 10 - size // 15)
     # a label must fit its column: a character is about 0.6 of the font size wide
     label_inches = max(map(len, class_names), default=0) * 0.6 * fontsize / 72
@@ -38,19 +54,6 @@ def confusion_matrix_figure(counts: np.ndarray, class_names: list[str]) -> Figur
     axis.set_xlabel("predicted label")
     axis.set_ylabel("true label")
     axis.set_title("confusion matrix")
-    if size <= ANNOTATE_UP_TO:
-        for row in range(size):
-            for column in range(size):
-                dark = percent[row, column] > 50
-                axis.text(
-                    column,
-                    row,
-                    f"{counts[row, column]}\n({percent[row, column]:.1f}%)",
-                    ha="center",
-                    va="center",
-                    fontsize=8 if size <= 12 else 6,
-                    color="white" if dark else "black",
-                )
     return figure
 
 
@@ -102,18 +105,38 @@ def training_curves_figure(
 
 
 def regression_figure(y_true: np.ndarray, y_pred: np.ndarray) -> Figure:
-    """Actual against predicted with the y = x line, and residuals against predicted."""
+    """Actual against predicted with the y = x line, and residuals against predicted.
+
+    scikit-learn's ``PredictionErrorDisplay`` draws both panels (every point: no
+    subsampling); the titles, labels and legend are ours.
+    """
     y_true, y_pred = np.ravel(y_true), np.ravel(y_pred)
     figure, (fit, residual) = plt.subplots(1, 2, figsize=(11, 4.5))
-    fit.scatter(y_true, y_pred, s=14, alpha=0.7)
-    low, high = float(min(y_true.min(), y_pred.min())), float(max(y_true.max(), y_pred.max()))
-    fit.plot([low, high], [low, high], color="tab:red", label="y = x")
-    fit.set_xlabel("actual")
-    fit.set_ylabel("predicted")
+    points = {"s": 14, "alpha": 0.7}
+    PredictionErrorDisplay.from_predictions(
+        y_true,
+        y_pred,
+        kind="actual_vs_predicted",
+        subsample=None,
+        ax=fit,
+        scatter_kwargs=points,
+        line_kwargs={"color": "tab:red", "linestyle": "-", "label": "y = x"},
+    )
+    for ticks in (fit.xaxis, fit.yaxis):  # round numbers, not the display's five even steps
+        ticks.set_major_locator(MaxNLocator(6))
+    fit.set_xlabel("predicted")
+    fit.set_ylabel("actual")
     fit.set_title("actual vs predicted")
     fit.legend()
-    residual.scatter(y_pred, y_true - y_pred, s=14, alpha=0.7)
-    residual.axhline(0, color="tab:red")
+    PredictionErrorDisplay.from_predictions(
+        y_true,
+        y_pred,
+        kind="residual_vs_predicted",
+        subsample=None,
+        ax=residual,
+        scatter_kwargs=points,
+        line_kwargs={"color": "tab:red", "linestyle": "-"},
+    )
     residual.set_xlabel("predicted")
     residual.set_ylabel("actual − predicted")
     residual.set_title("residuals")

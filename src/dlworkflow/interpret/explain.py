@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,12 +18,18 @@ from dlworkflow.imagefile import MAX_PIXELS, check_max_pixels
 from dlworkflow.interpret.classes import probabilities
 from dlworkflow.interpret.features import feature_maps, maximise_filters
 from dlworkflow.interpret.images import image_shape, pick_images, raw_top
-from dlworkflow.interpret.methods import attribution_maps, choose
+from dlworkflow.interpret.methods import NAMES, attribution_maps, choose
 from dlworkflow.interpret.plots import channel_grid_figure, filter_grid_figure, heatmap_figure
 from dlworkflow.interpret.probe import conv_layer_names
 from dlworkflow.pages import inline_figure, render
 from dlworkflow.ranges import whole_number
-from dlworkflow.runfolder import FIGURES, read_run
+from dlworkflow.runfolder import (
+    EXPLANATION_INDEX,
+    EXPLANATIONS,
+    FIGURES,
+    read_json,
+    read_run,
+)
 
 DEFAULT = ("gradcam", "saliency", "occlusion", "feature-maps")
 
@@ -39,8 +47,9 @@ def explain_run(
 ) -> Path:
     """Explain ``images`` (files or ``test:N``) for the predicted class or ``target``.
 
-    Writes the figures, ``explanation.json`` and ``explanation.html`` into ``out``
-    (default ``RUN/explanations/``) and returns the page's path.
+    Writes ``STEM.html``, ``STEM.json`` and ``figures/STEM_*.png`` into ``out`` (default
+    ``RUN/explanations/``), named by the call (:func:`explanation_stem`) so that earlier
+    calls' pages stay, refreshes ``index.html`` (all of them) and returns the page's path.
     """
     record = read_run(folder)
     if record.data.get("task") == "segmentation":
@@ -72,9 +81,10 @@ def explain_run(
     y_prob = probabilities(model, x)
     shown = np.asarray(classes if classes is not None else y_prob.argmax(axis=1))
     shown = np.broadcast_to(shown, (len(picked),))
-    target_dir = Path(out) if out else record.folder / "explanations"
+    target_dir = Path(out) if out else record.folder / EXPLANATIONS
+    stem = explanation_stem(chosen, [p.name for p in picked], target, layer, patch, stride)
     figures = target_dir / FIGURES
-    written = []
+    written: list[tuple[str, Path]] = []  # (caption, figure)
     maps = attribution_maps(model, x, chosen, shown, layer, patch, stride, seed=0)
     if maps:
         titles = [
@@ -82,23 +92,31 @@ def explain_run(
             for i, (p, c) in enumerate(zip(picked, shown, strict=True))
         ]
         heat = heatmap_figure(raw, maps, titles, "hotter = more evidence for the class shown")
-        written.append(save_figure(heat, figures / "heatmaps.png"))
+        caption = (
+            f"{_and(list(maps))} heat maps of {_and([image_text(p.name) for p in picked])} "
+            "(hotter = more evidence for the class shown)"
+        )
+        written.append((caption, save_figure(heat, figures / f"{stem}_heatmaps.png")))
     if "feature-maps" in chosen:
         for p, image in zip(picked, x, strict=True):
             for name, activation in feature_maps(model, image, [layer] if layer else None).items():
-                path = figures / f"feature_maps_{_slug(p.name)}_{_slug(name)}.png"
-                written.append(save_figure(channel_grid_figure(name, activation), path))
+                path = figures / f"{stem}_feature-maps_{_slug(p.name)}_{_slug(name)}.png"
+                caption = f"Feature maps of layer {name} for {image_text(p.name)}"
+                written.append((caption, save_figure(channel_grid_figure(name, activation), path)))
     if "filters" in chosen:
         value_range = (float(x.min()), float(x.max()))
         for name in [layer] if layer else conv_layer_names(model, "filter visualisation"):
             inputs = maximise_filters(model, name, value_range=value_range)
-            path = figures / f"filters_{_slug(name)}.png"
-            written.append(
-                save_figure(filter_grid_figure(name, inputs, list(range(len(inputs)))), path)
-            )
+            path = figures / f"{stem}_filters_{_slug(name)}.png"
+            figure = filter_grid_figure(name, inputs, list(range(len(inputs))))
+            caption = f"Inputs that maximise each filter of layer {name} (gradient ascent)"
+            written.append((caption, save_figure(figure, path)))
     summary = {
         "run": str(record.folder),
+        "page": f"{stem}.html",
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "methods": chosen,
+        "options": {"class": target, "layer": layer, "patch": patch, "stride": stride},
         "notes": notes,
         "images": [
             {
@@ -113,12 +131,60 @@ def explain_run(
             }
             for i, p in enumerate(picked)
         ],
-        "figures": [path.name for path in written],
+        "figures": [{"file": path.name, "caption": caption} for caption, path in written],
     }
-    write_json(target_dir / "explanation.json", summary)
-    return write_text(
-        target_dir / "explanation.html", _page(record.config.get("name", ""), summary, written)
+    write_json(target_dir / f"{stem}.json", summary)
+    page = write_text(
+        target_dir / f"{stem}.html", _page(record.config.get("name", ""), summary, written)
     )
+    write_index(target_dir, record.config.get("name", ""))
+    return page
+
+
+def explanation_stem(
+    methods: list[str],
+    images: list[str],
+    target: str | None = None,
+    layer: str | None = None,
+    patch: int | None = None,
+    stride: int | None = None,
+) -> str:
+    """The file name of one call's page and figures: its methods and images, readable, and
+    a hash of the whole call, so another call (other methods, images, class, layer…) never
+    overwrites it and the same call again rewrites its own page."""
+    call = json.dumps([methods, images, target, layer, patch, stride])
+    digest = hashlib.sha256(call.encode()).hexdigest()[:8]
+    named = "-".join(method.replace("+", "p") for method in methods)  # gradcam++: gradcampp
+    readable = _slug(f"{named}_{'-'.join(images)}")[:80].rstrip("._-")
+    return f"{readable}_{digest}"
+
+
+def image_text(name: str) -> str:
+    """``test-3`` → ``test image 3``; a file keeps its name."""
+    number = name.removeprefix("test-")
+    return f"test image {number}" if number != name and number.isdigit() else name
+
+
+def write_index(folder: Path, run_name: str) -> Path:
+    """``index.html``: every explanation written into ``folder``, newest first, linked."""
+    pages = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            summary = read_json(path)
+        except BadInput:  # not one of ours (a damaged or foreign file): not listed
+            continue
+        if "methods" in summary and (folder / str(summary.get("page", ""))).is_file():
+            pages.append(summary)
+    pages.sort(key=lambda summary: str(summary.get("created", "")), reverse=True)
+    html = render(
+        "dlworkflow.interpret",
+        "explain_index.html.j2",
+        name=run_name,
+        pages=pages,
+        method_names=NAMES,
+        image_text=image_text,
+    )
+    return write_text(folder / EXPLANATION_INDEX, html)
 
 
 def _class_index(target: str, names: list[str]) -> int:
@@ -141,12 +207,17 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "x"
 
 
-def _page(name: str, summary: dict, figures: list[Path]) -> str:
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _page(name: str, summary: dict, figures: list[tuple[str, Path]]) -> str:
     return render(
         "dlworkflow.interpret",
         "explain.html.j2",
         name=name,
         summary=summary,
-        figures=[(path.stem, inline_figure(path, path.stem)) for path in figures],
-        created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        method_names=NAMES,
+        figures=[(caption, inline_figure(path, caption)) for caption, path in figures],
+        created=summary["created"],
     )

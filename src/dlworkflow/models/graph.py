@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     import pydot
 
 FORMATS = ("svg", "png", "pdf")
+GRAPHVIZ_DPI = 96  # Graphviz's default for bitmaps
+MIN_PNG_WIDTH = 640  # px: a narrow drawing is rendered sharper, so it can be read enlarged
+MAX_PNG_DPI = 288
 
 
 def model_dot(model: keras.Model, rankdir: str = "TB", expand_nested: bool = False) -> pydot.Dot:
@@ -59,7 +62,13 @@ def draw_graph(
             "Graphviz's 'dot' program is not installed; install it with "
             "'apt-get install graphviz' (Debian/Ubuntu) or 'brew install graphviz' (macOS)"
         )
-    return write_bytes(path, dot.create(prog="dot", format=fmt))
+    drawn = dot.create(prog="dot", format=fmt)
+    if fmt == "png":  # a deep net drawn top to bottom is a narrow strip: raise the dpi
+        width = int.from_bytes(drawn[16:20], "big")  # the PNG header's IHDR width
+        if 0 < width < MIN_PNG_WIDTH:
+            dot.set_dpi(round(min(GRAPHVIZ_DPI * MIN_PNG_WIDTH / width, MAX_PNG_DPI)))
+            drawn = dot.create(prog="dot", format=fmt)
+    return write_bytes(path, drawn)
 
 
 def _import_pydot():

@@ -43,9 +43,16 @@ def build_report(folder: str | Path) -> Path:
         model_rows=table["layers"],
         totals=table["totals"],
         history_rows=_history_rows(record),
+        explanations=_explanations_link(record),
         config_yaml=yaml.safe_dump(record.config, sort_keys=False, allow_unicode=True),
     )
     return write_text(record.folder / runfolder.REPORT, html)
+
+
+def _explanations_link(record: RunRecord) -> str | None:
+    """The relative link to ``dlw explain``'s index of this run, once there is one."""
+    index = Path(runfolder.EXPLANATIONS) / runfolder.EXPLANATION_INDEX
+    return index.as_posix() if (record.folder / index).is_file() else None
 
 
 def _figure_reader(record: RunRecord, evaluation: str | None = None):
