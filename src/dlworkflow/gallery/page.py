@@ -9,6 +9,7 @@ import numpy as np
 from dlworkflow import runfolder
 from dlworkflow.atomic import write_text
 from dlworkflow.figures import save_figure
+from dlworkflow.gallery.evaluation import DISTANCES, ROC_DET
 from dlworkflow.gallery.figures import distance_figure, roc_det_figure
 from dlworkflow.pages import inline_figure, render
 
@@ -24,10 +25,10 @@ def write_page(
 ) -> Path:
     thresholds = metrics["thresholds"]
     figures = out_dir / runfolder.FIGURES
-    roc = save_figure(roc_det_figure(genuine, impostor, thresholds), figures / "roc_det.svg")
+    roc = save_figure(roc_det_figure(genuine, impostor, thresholds), figures / ROC_DET)
     histogram = save_figure(
         distance_figure(genuine, impostor, known_distance, unknown_distance, thresholds),
-        figures / "distances.svg",
+        figures / DISTANCES,
     )
     html = render(
         "dlworkflow.gallery",
