@@ -81,11 +81,6 @@ class Comparison:
     def repeated(self) -> bool:
         return any(len(variant.runs) > 1 for variant in self.variants)
 
-    def _repr_html_(self) -> str:
-        from dlworkflow.compare.page import comparison_html  # the page module draws figures
-
-        return comparison_html(self)
-
 
 def compare_runs(paths: list[str | Path]) -> Comparison:
     """Read the run folders (and sweep folders) in ``paths`` and line them up."""

@@ -79,6 +79,11 @@ def comparison_html(comparison: Comparison) -> str:
     )
 
 
+# How a notebook shows a Comparison. Set here rather than as a method in comparison.py:
+# the figures import that module, so a method there that drew them would close a circle.
+Comparison._repr_html_ = comparison_html
+
+
 COUNTS = ("params", "epochs_run", "best_epoch")  # whole numbers in each run
 
 

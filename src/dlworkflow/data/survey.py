@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from dlworkflow.data.dataset import Dataset, class_counts
 from dlworkflow.figures import plt, save_figure
@@ -66,20 +67,21 @@ def survey_figures(dataset: Dataset, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     if dataset.task != "regression":
-        written.append(_class_distribution(dataset, folder / "class_distribution.svg"))
+        figure = class_distribution_figure(dataset)
+        written.append(save_figure(figure, folder / "class_distribution.svg"))
     if dataset.kind == "image":
-        written.append(_sample_grid(dataset, folder / "samples.png"))
+        written.append(save_figure(sample_grid_figure(dataset), folder / "samples.png"))
     elif dataset.train.x.shape[1] == 2:
-        written.append(_scatter(dataset, folder / "scatter.svg"))
+        written.append(save_figure(scatter_figure(dataset), folder / "scatter.svg"))
     if dataset.kind == "tabular" and 3 <= dataset.train.x.shape[1] <= MAX_HEATMAP_COLUMNS:
-        written.append(_correlations(dataset, folder / "correlations.svg"))
+        written.append(save_figure(correlations_figure(dataset), folder / "correlations.svg"))
     return written
 
 
 MAX_HEATMAP_COLUMNS = 40  # beyond this the labels are unreadable; two are the scatter
 
 
-def _correlations(dataset: Dataset, path: Path) -> Path:
+def correlations_figure(dataset: Dataset) -> Figure:
     """Pearson correlations of the training features (and a regression target), the
     notes' heatmap before choosing columns."""
     names = list(dataset.feature_names) or [f"x{i}" for i in range(dataset.train.x.shape[1])]
@@ -98,10 +100,10 @@ def _correlations(dataset: Dataset, path: Path) -> Path:
             axis.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize=7)
     figure.colorbar(image, ax=axis, label="Pearson r")
     axis.set_title(f"{dataset.name}: correlations (train)")
-    return save_figure(figure, path)
+    return figure
 
 
-def _class_distribution(dataset: Dataset, path: Path) -> Path:
+def class_distribution_figure(dataset: Dataset) -> Figure:
     counts = class_counts(dataset.train.y, dataset.num_classes)
     names = dataset.class_names
     figure, (bar, pie) = plt.subplots(1, 2, figsize=(12, 4.5))
@@ -122,10 +124,10 @@ def _class_distribution(dataset: Dataset, path: Path) -> Path:
         textprops={"fontsize": 8},
     )
     pie.set_title("share of each class")
-    return save_figure(figure, path)
+    return figure
 
 
-def _sample_grid(dataset: Dataset, path: Path, per_class: int = 8, max_classes: int = 10) -> Path:
+def sample_grid_figure(dataset: Dataset, per_class: int = 8, max_classes: int = 10) -> Figure:
     x, y = dataset.train.x, dataset.train.y
     if dataset.task == "regression":
         rows, picks = 1, [np.arange(min(per_class, len(x)))]
@@ -149,10 +151,10 @@ def _sample_grid(dataset: Dataset, path: Path, per_class: int = 8, max_classes: 
             if column == 0:
                 axis.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
     figure.suptitle(f"{dataset.name}: training samples", y=1.0)
-    return save_figure(figure, path)
+    return figure
 
 
-def _scatter(dataset: Dataset, path: Path) -> Path:
+def scatter_figure(dataset: Dataset) -> Figure:
     x, y = dataset.train.x, dataset.train.y
     figure, axis = plt.subplots(figsize=(6, 5))
     if dataset.task == "regression":
@@ -167,4 +169,4 @@ def _scatter(dataset: Dataset, path: Path) -> Path:
     axis.set_xlabel(names[0])
     axis.set_ylabel(names[1])
     axis.set_title(f"{dataset.name}: training points")
-    return save_figure(figure, path)
+    return figure

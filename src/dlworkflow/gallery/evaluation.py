@@ -37,6 +37,8 @@ class GalleryEvaluation(dict):
     folder: Path | None = None
 
     def _repr_html_(self) -> str:
+        from dlworkflow.gallery.page import DISTANCES, ROC_DET  # it draws them
+
         def pct(value: float) -> str:
             return f"{100 * value:.2f} %"
 
@@ -63,7 +65,6 @@ class GalleryEvaluation(dict):
 
 
 RATE_KEYS = ("open_set_dir", "open_set_far", "pair_tar", "pair_far")
-ROC_DET, DISTANCES = "roc_det.svg", "distances.svg"  # figures/ of the evaluation (gallery.page)
 
 
 @dataclass
