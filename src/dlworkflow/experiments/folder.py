@@ -41,18 +41,14 @@ class Run:
 
     def _repr_html_(self) -> str:
         """In a notebook: the run's numbers, its training curves and its evaluation."""
-        numbers = [
-            (key, value)
-            for key, value in self.metrics.items()
-            if isinstance(value, int | float | str)
-        ]
+        numbers = [(k, v) for k, v in self.metrics.items() if isinstance(v, int | float | str)]
         curves = training_curves_figure(self.history, self.metrics.get("best_epoch"))
         evaluation = Evaluation(self.metrics.get("evaluation") or {})
         return html_block(
             f"Run {self.folder.name}",
             html_table([("folder", str(self.folder)), *numbers], ("", "value")),
             figure_html(curves, "training curves"),
-            Markup(evaluation._repr_html_()),
+            *([Markup(evaluation._repr_html_())] if evaluation else []),
         )
 
 
