@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import re
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from dlworkflow.models import model_table
 from dlworkflow.models.table import html_model_table
 from dlworkflow.pages.notebook import html_table
 from dlworkflow.train import LRFinderResult
+
+from .conftest import DATA_HOME
 
 HOSTILE = "<script>alert(1)</script>"
 HOSTILE_TAG = "<img src=x onerror=alert(1)>"  # no slash: a layer's name is its path's tail
@@ -109,25 +112,26 @@ def test_model_table_is_a_dict_shown_as_the_courses_table():
 
 
 def test_gallery_evaluation_shows_rates_and_the_saved_figures(tmp_path: Path):
-    rates = {"open_set_dir": 0.9, "open_set_far": 0.05, "pair_tar": 0.8, "pair_far": 0.001}
-    metrics = {
-        "dataset": f"/data/{HOSTILE}",
-        "embedder": "dlib",
-        "closed_set_rank1": 0.975,
-        "open_set": {"0.01": {"dir": 0.85, "threshold": 0.5, "far": 0.01}},
-        "verification": {"tar_at_far": {"0.01": 0.9125}},
-        "detection": {"rate": 1.0},
-        "thresholds": {"calibrated": {"threshold": 0.4321, **rates}},
-    }
-    figures = tmp_path / "figures"
-    figures.mkdir()
-    (figures / "roc_det.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
-    evaluation = GalleryEvaluation(metrics)
-    evaluation.folder = tmp_path
+    """On real ORL faces, from a dataset folder whose name is markup."""
+    pytest.importorskip("dlib")
+    from dlworkflow.gallery.embedders import DlibFaces
+    from dlworkflow.gallery.evaluation import evaluate_gallery
+
+    faces = tmp_path / HOSTILE_TAG
+    faces.symlink_to(DATA_HOME / "faces_att", target_is_directory=True)
+    evaluation = evaluate_gallery(
+        faces, tmp_path / "eval", DlibFaces(), identities=3, per_identity=2, enroll=1
+    )
+    assert isinstance(evaluation, GalleryEvaluation)
+    saved = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert saved == evaluation
     html = evaluation._repr_html_()
     assert_safe(html)
-    assert "97.50 %" in html and "91.25 %" in html and "<td>0.4321</td>" in html
-    assert html.count('src="data:image/svg+xml;base64,') == 1  # the one figure there is
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert f"<td>{100 * saved['closed_set_rank1']:.2f} %</td>" in html
+    calibrated = saved["thresholds"]["calibrated"]
+    assert f"<td>calibrated</td><td>{calibrated['threshold']:.4f}</td>" in html
+    assert html.count('src="data:image/svg+xml;base64,') == 2  # ROC/DET, distances
 
 
 @pytest.fixture(scope="module")
