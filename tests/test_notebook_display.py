@@ -60,7 +60,8 @@ def test_classification_evaluation_shows_scikit_learns_numbers_and_the_matrix():
     assert_safe(html)
     y_pred = y_prob.argmax(axis=1)
     assert f"<td>{accuracy_score(y_true, y_pred):.4f}</td>" in html
-    assert f"<td>{f1_score(y_true, y_pred, average=None)[2]:.4f}</td>" in html
+    f1 = f1_score(y_true, y_pred, average=None)[2]
+    assert f"<td>{f1:.4f}</td><td>20</td></tr>" in html  # the class's F1, then its support
     assert "<td>cat</td>" in html and "&lt;script&gt;" in html
     (matrix,) = pngs(html)
     assert matrix.startswith(PNG_MAGIC)

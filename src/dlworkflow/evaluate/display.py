@@ -36,7 +36,7 @@ class Evaluation(dict):
         report = self.get("report", {})
         if report:  # per class, then the averages: scikit-learn's classification report
             rows = [
-                (name, *(values[c] for c in REPORT_COLUMNS))
+                (name, *(values[c] for c in REPORT_COLUMNS[:-1]), int(values["support"]))
                 for name, values in report.items()
                 if isinstance(values, dict)
             ]
