@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -45,6 +46,14 @@ def test_the_example_notebook_runs_and_shows_tables_and_figures(tmp_path: Path):
     cells = json.loads((tmp_path / "executed.ipynb").read_text(encoding="utf-8"))["cells"]
     code = [cell for cell in cells if cell["cell_type"] == "code"]
     assert not [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
+    printed = "".join(
+        "".join(o.get("text") or o.get("data", {}).get("text/plain", ""))
+        for c in code
+        for o in c["outputs"]
+        if o["output_type"] in ("stream", "display_data")
+    )
+    assert "ipywidgets" not in printed  # no live progress bar that Jupyter cannot draw
+    assert "epoch   3/3" in re.sub(r"\x1b\[[0-9;]*m", "", printed)  # epoch lines still print
     shown = {"".join(c["source"]).splitlines()[-1]: outputs_of(c) for c in code}
     html = {line: out["text/html"] for line, out in shown.items() if "text/html" in out}
     expected = {
