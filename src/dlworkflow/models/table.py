@@ -18,28 +18,27 @@ from rich.table import Table
 from dlworkflow.atomic import write_text
 from dlworkflow.pages.notebook import html_table
 
+HEADER = ("Layer", "Type", "Input", "Output", "Filter / Stride", "Padding", "Activation",
+          "Params", "Mult-adds")  # fmt: skip
+JUSTIFY = {"Input": "right", "Output": "right", "Filter / Stride": "center", "Params": "right",
+           "Mult-adds": "right"}  # fmt: skip
+
 
 def rich_table(rows: list[dict], totals: dict, title: str | None = None) -> Table:
     """The course's table: type, output size, filter size / stride, params, with totals."""
     table = Table(title=title, show_footer=True, footer_style="bold")
-    table.add_column("Layer", footer="Total")
-    table.add_column("Type")
-    table.add_column("Input", justify="right")
-    table.add_column("Output", justify="right")
-    table.add_column("Filter / Stride", justify="center")
-    table.add_column("Padding")
-    table.add_column("Activation")
-    table.add_column("Params", justify="right", footer=_totals_text(totals))
-    table.add_column("Mult-adds", justify="right", footer=_count(totals["macs"]))
+    footers = {
+        "Layer": "Total",
+        "Params": _totals_text(totals),
+        "Mult-adds": _count(totals["macs"]),
+    }
+    for name in HEADER:
+        table.add_column(name, justify=JUSTIFY.get(name, "left"), footer=footers.get(name, ""))
     for row in rows:
         name, *cells = _cells(row)
         table.add_row("  " * row["depth"] + escape(name), *(escape(c) for c in cells))
     table.caption = _memory_text(totals)
     return table
-
-
-HEADER = ("Layer", "Type", "Input", "Output", "Filter / Stride", "Padding", "Activation",
-          "Params", "Mult-adds")  # fmt: skip
 
 
 def html_model_table(rows: list[dict], totals: dict) -> Markup:
