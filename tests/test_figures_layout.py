@@ -15,7 +15,7 @@ from sklearn.metrics import confusion_matrix, roc_auc_score, roc_curve
 
 import dlworkflow
 from dlworkflow.data import load_dataset
-from dlworkflow.data.survey import class_distribution_figure, survey_figures
+from dlworkflow.data.survey import class_bars_figure, survey_figures
 from dlworkflow.evaluate.curves import ovr_roc_figure
 from dlworkflow.evaluate.plots import confusion_matrix_figure
 from dlworkflow.report import build_report
@@ -55,7 +55,7 @@ def test_augment_preview_has_no_blank_band_under_its_title(tmp_path):
 def test_class_distribution_is_bars_labelled_with_shares_and_no_pie():
     dataset = load_dataset("digits")
     counts = np.bincount(dataset.train.y, minlength=10)
-    figure = class_distribution_figure(counts.tolist(), dataset.class_names, "digits")
+    figure = class_bars_figure(counts.tolist(), dataset.class_names, "digits")
     (axis,) = figure.axes  # the pie beside it is gone
     assert not [patch for patch in axis.patches if isinstance(patch, Wedge)]
     assert [bar.get_height() for bar in axis.patches] == counts.tolist()
@@ -65,7 +65,7 @@ def test_class_distribution_is_bars_labelled_with_shares_and_no_pie():
 
 def test_class_distribution_leaves_shares_off_when_crowded():
     names = [f"class {k}" for k in range(30)]
-    figure = class_distribution_figure(list(range(1, 31)), names, "many")
+    figure = class_bars_figure(list(range(1, 31)), names, "many")
     assert len(figure.axes[0].texts) == 0
 
 

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import csv
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 
+import httpx
 import pytest
 
 from dlworkflow.errors import BadInput
@@ -72,3 +79,46 @@ def test_missing_mlflow_is_refused_before_any_work(tmp_path, monkeypatch):
     with pytest.raises(BadInput, match="--mlflow: MLflow is not installed"):
         run(CONFIG, runs_dir=tmp_path, tracking=TrackingOptions(mlflow="mlruns"))
     assert list(tmp_path.iterdir()) == []
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_mlflow_ui_opens_the_runs_we_logged(tracked_run):
+    """The README's command: the real ``mlflow ui`` (full MLflow: Flask and the web UI)
+    on the folder we log to; its REST API lists our run, its page is served."""
+    root, result = tracked_run
+    experiment = mlflow.MlflowClient((root / "mlruns").as_uri()).get_experiment_by_name("tracked")
+    query = {"experiment_ids": [experiment.experiment_id]}
+    port, log = free_port(), root / "mlflow-ui.log"
+    with log.open("w") as sink:  # the server keeps its own copy of the handle
+        server = subprocess.Popen(
+            [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", "mlruns",
+             "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            cwd=root, env={**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"},
+            stdout=subprocess.DEVNULL, stderr=sink, start_new_session=True,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180  # a loaded 2-core machine takes ~25 s to start it
+        while True:
+            assert server.poll() is None, log.read_text()[-2000:]
+            assert time.monotonic() < deadline, "mlflow ui did not answer in 180 s"
+            try:
+                found = httpx.post(f"{base}/api/2.0/mlflow/runs/search", json=query, timeout=10)
+                break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        assert found.status_code == 200
+        (logged,) = found.json()["runs"]
+        assert logged["info"]["run_name"] == result.folder.name == "tracked"
+        params = {p["key"]: p["value"] for p in logged["data"]["params"]}
+        assert params["train.epochs"] == "3"
+        page = httpx.get(base, timeout=10, follow_redirects=True)
+        assert page.status_code == 200 and "<html" in page.text.lower()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)

@@ -13,6 +13,7 @@ from dlworkflow.compare.figures import curves_figure, main_metric_figure, per_cl
 from dlworkflow.compare.stats import Summary
 from dlworkflow.figures import save_figure
 from dlworkflow.pages import inline_figure, render
+from dlworkflow.pages.notebook import figure_html, html_block, html_table
 
 PAGE = "compare.html"
 
@@ -52,6 +53,35 @@ def write_compare_page(comparison: Comparison, out_dir: str | Path) -> Path:
         created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     )
     return write_text(out_dir / PAGE, html)
+
+
+def comparison_html(comparison: Comparison) -> str:
+    """The comparison in a notebook: one row per variant (★ the best), the main metric per
+    variant and the overlaid curves; ``compare.html`` has the rest."""
+    c = comparison
+    rows = [
+        (
+            ("★ " if index == c.best_variant else "") + variant.label,
+            len(variant.runs),
+            spread(variant.stats[c.main], c.main),
+            spread(variant.stats["test_loss"], "test_loss"),
+            variant.verdict,
+        )
+        for index, variant in enumerate(c.variants)
+    ]
+    header = ("variant", "runs", label(c.main), "test loss", "vs best")
+    return html_block(
+        f"Comparison of {len(c.rows)} runs on {c.dataset}",
+        html_table(rows, header, f"best = {c.rule}"),
+        *(f"Note: {note}. " for note in c.notes),
+        figure_html(main_metric_figure(c), label(c.main)),
+        figure_html(curves_figure(c), "training curves"),
+    )
+
+
+# How a notebook shows a Comparison. Set here rather than as a method in comparison.py:
+# the figures import that module, so a method there that drew them would close a circle.
+Comparison._repr_html_ = comparison_html
 
 
 COUNTS = ("params", "epochs_run", "best_epoch")  # whole numbers in each run

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from dlworkflow.data.masks import MaskDataset, class_pixels
 from dlworkflow.figures import plt, save_figure
@@ -41,12 +42,12 @@ def mask_survey_figures(dataset: MaskDataset, folder: Path, count: int = 8) -> l
     """``class_pixels.svg`` and ``mask_samples.png`` in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     return [
-        _frequency_figure(dataset, folder / "class_pixels.svg"),
-        _overlay_grid(dataset, folder / "mask_samples.png", count),
+        save_figure(pixel_frequency_figure(dataset), folder / "class_pixels.svg"),
+        save_figure(mask_overlay_figure(dataset, count), folder / "mask_samples.png"),
     ]
 
 
-def _frequency_figure(dataset: MaskDataset, path: Path) -> Path:
+def pixel_frequency_figure(dataset: MaskDataset) -> Figure:
     frequencies = pixel_frequencies(dataset)
     names = dataset.class_names
     figure, axis = plt.subplots(figsize=(7, 3.8))
@@ -58,10 +59,10 @@ def _frequency_figure(dataset: MaskDataset, path: Path) -> Path:
     axis.set_ylabel("% of pixels")
     axis.set_title(f"{dataset.name}: class pixel frequencies")
     axis.legend()
-    return save_figure(figure, path)
+    return figure
 
 
-def _overlay_grid(dataset: MaskDataset, path: Path, count: int) -> Path:
+def mask_overlay_figure(dataset: MaskDataset, count: int = 8) -> Figure:
     split = dataset.train
     shown = min(count, len(split))
     figure, axes = plt.subplots(
@@ -79,7 +80,7 @@ def _overlay_grid(dataset: MaskDataset, path: Path, count: int) -> Path:
     axes[1, 0].set_ylabel("mask", fontsize=8)
     class_legend(figure, dataset.class_names)
     figure.suptitle(f"{dataset.name}: training images and their masks")
-    return save_figure(figure, path)
+    return figure
 
 
 def class_legend(figure, class_names: list[str]) -> None:

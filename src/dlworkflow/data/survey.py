@@ -68,20 +68,21 @@ def survey_figures(dataset: Dataset, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     if dataset.task != "regression":
-        written.append(_class_distribution(dataset, folder / "class_distribution.svg"))
+        figure = class_distribution_figure(dataset)
+        written.append(save_figure(figure, folder / "class_distribution.svg"))
     if dataset.kind == "image":
-        written.append(_sample_grid(dataset, folder / "samples.png"))
+        written.append(save_figure(sample_grid_figure(dataset), folder / "samples.png"))
     elif dataset.train.x.shape[1] == 2 and dataset.task != "multilabel":  # one colour a row
-        written.append(_scatter(dataset, folder / "scatter.svg"))
+        written.append(save_figure(scatter_figure(dataset), folder / "scatter.svg"))
     if dataset.kind == "tabular" and 3 <= dataset.train.x.shape[1] <= MAX_HEATMAP_COLUMNS:
-        written.append(_correlations(dataset, folder / "correlations.svg"))
+        written.append(save_figure(correlations_figure(dataset), folder / "correlations.svg"))
     return written
 
 
 MAX_HEATMAP_COLUMNS = 40  # beyond this the labels are unreadable; two are the scatter
 
 
-def _correlations(dataset: Dataset, path: Path) -> Path:
+def correlations_figure(dataset: Dataset) -> Figure:
     """Pearson correlations of the training features (and a regression target), the
     notes' heatmap before choosing columns."""
     names = list(dataset.feature_names) or [f"x{i}" for i in range(dataset.train.x.shape[1])]
@@ -100,19 +101,19 @@ def _correlations(dataset: Dataset, path: Path) -> Path:
             axis.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize=7)
     figure.colorbar(image, ax=axis, label="Pearson r")
     axis.set_title(f"{dataset.name}: correlations (train)")
-    return save_figure(figure, path)
+    return figure
 
 
-def _class_distribution(dataset: Dataset, path: Path) -> Path:
+def class_distribution_figure(dataset: Dataset) -> Figure:
     counts = class_counts(dataset.train.y, dataset.num_classes)
     title = f"{dataset.name}: class distribution (train)"
-    return save_figure(class_distribution_figure(counts, dataset.class_names, title), path)
+    return class_bars_figure(counts, dataset.class_names, title)
 
 
 LABEL_SHARES_UP_TO = 20  # classes; beyond this the labels over the bars collide
 
 
-def class_distribution_figure(counts: list[int], names: list[str], title: str) -> Figure:
+def class_bars_figure(counts: list[int], names: list[str], title: str) -> Figure:
     """Training samples per class as bars, each labelled with its share of the total.
 
     Lab 1 drew a pie beside the bars; it repeated them (lengths compare better than
@@ -139,7 +140,7 @@ def class_distribution_figure(counts: list[int], names: list[str], title: str) -
     return figure
 
 
-def _sample_grid(dataset: Dataset, path: Path, per_class: int = 8, max_classes: int = 10) -> Path:
+def sample_grid_figure(dataset: Dataset, per_class: int = 8, max_classes: int = 10) -> Figure:
     x, y = dataset.train.x, dataset.train.y
     if dataset.task == "regression":
         rows, picks = 1, [np.arange(min(per_class, len(x)))]
@@ -170,10 +171,10 @@ def _sample_grid(dataset: Dataset, path: Path, per_class: int = 8, max_classes: 
             if column == 0:
                 axis.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
     figure.suptitle(f"{dataset.name}: training samples")
-    return save_figure(figure, path)
+    return figure
 
 
-def _scatter(dataset: Dataset, path: Path) -> Path:
+def scatter_figure(dataset: Dataset) -> Figure:
     x, y = dataset.train.x, dataset.train.y
     figure, axis = plt.subplots(figsize=(6, 5))
     if dataset.task == "regression":
@@ -188,4 +189,4 @@ def _scatter(dataset: Dataset, path: Path) -> Path:
     axis.set_xlabel(names[0])
     axis.set_ylabel(names[1])
     axis.set_title(f"{dataset.name}: training points")
-    return save_figure(figure, path)
+    return figure

@@ -5,6 +5,13 @@ from dlworkflow.evaluate.classification import (
     most_confused,
     predicted_labels,
 )
+from dlworkflow.evaluate.display import Evaluation
 from dlworkflow.evaluate.regression import regression_metrics
 
-__all__ = ["classification_metrics", "most_confused", "predicted_labels", "regression_metrics"]
+__all__ = [
+    "Evaluation",
+    "classification_metrics",
+    "most_confused",
+    "predicted_labels",
+    "regression_metrics",
+]

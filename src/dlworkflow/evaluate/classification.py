@@ -15,6 +15,7 @@ from sklearn.metrics import (
 )
 
 from dlworkflow.errors import BadInput
+from dlworkflow.evaluate.display import Evaluation
 from dlworkflow.evaluate.predictions import class_ids, finite_predictions
 
 
@@ -32,7 +33,9 @@ def positive_scores(y_prob: np.ndarray) -> np.ndarray:
     return y_prob.reshape(-1) if y_prob.ndim == 1 or y_prob.shape[1] == 1 else y_prob[:, 1]
 
 
-def classification_metrics(y_true: np.ndarray, y_prob: np.ndarray, class_names: list[str]) -> dict:
+def classification_metrics(
+    y_true: np.ndarray, y_prob: np.ndarray, class_names: list[str]
+) -> Evaluation:
     """Accuracy, error rate, the classification report, confusion matrix and AUCs."""
     y_true = class_ids(y_true)
     y_prob = finite_predictions(y_prob)
@@ -72,7 +75,7 @@ def classification_metrics(y_true: np.ndarray, y_prob: np.ndarray, class_names: 
             result["roc_auc_ovr_macro"] = float(
                 roc_auc_score(y_true, _normalised(y_prob), multi_class="ovr", labels=labels)
             )
-    return result
+    return Evaluation(result)
 
 
 def most_confused(counts: np.ndarray, class_names: list[str], top: int = 10) -> list[dict]:

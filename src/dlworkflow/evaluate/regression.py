@@ -11,10 +11,11 @@ import numpy as np
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
 from dlworkflow.errors import BadInput
+from dlworkflow.evaluate.display import Evaluation
 from dlworkflow.evaluate.predictions import finite_predictions
 
 
-def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray, n_features: int) -> dict:
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray, n_features: int) -> Evaluation:
     """MAPE and MPE skip targets equal to zero (division by zero) and say how many.
 
     With several outputs the top-level numbers are their plain averages (RMSE: the
@@ -29,10 +30,10 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray, n_features: int) 
         )
     outputs = [_one_output(y_true[:, j], y_pred[:, j], n_features) for j in range(y_true.shape[1])]
     if len(outputs) == 1:
-        return outputs[0]
+        return Evaluation(outputs[0])
     averaged = {key: _mean([output[key] for output in outputs]) for key in outputs[0]}
     averaged["zero_targets_skipped"] = sum(output["zero_targets_skipped"] for output in outputs)
-    return {**averaged, "multioutput": "uniform_average", "outputs": outputs}
+    return Evaluation(averaged, multioutput="uniform_average", outputs=outputs)
 
 
 def _one_output(y_true: np.ndarray, y_pred: np.ndarray, n_features: int) -> dict:

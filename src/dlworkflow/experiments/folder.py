@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+from markupsafe import Markup
 from rich.console import Console
 from rich.markup import escape
 
@@ -17,9 +18,12 @@ from dlworkflow import runfolder
 from dlworkflow.atomic import write_json, write_text
 from dlworkflow.config import ExperimentConfig
 from dlworkflow.data import Dataset
+from dlworkflow.evaluate.display import Evaluation
+from dlworkflow.evaluate.plots import training_curves_figure
 from dlworkflow.experiments.environment import describe_environment
 from dlworkflow.experiments.survey_reuse import survey_once
 from dlworkflow.models.summary import model_table
+from dlworkflow.pages.notebook import figure_html, html_block, html_table
 from dlworkflow.report import build_report
 from dlworkflow.train.checkpoints import check_resume_state
 
@@ -34,6 +38,18 @@ class Run:
     model: keras.Model
     history: dict[str, list[float]]
     metrics: dict[str, Any]
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the run's numbers, its training curves and its evaluation."""
+        numbers = [(k, v) for k, v in self.metrics.items() if isinstance(v, int | float | str)]
+        curves = training_curves_figure(self.history, self.metrics.get("best_epoch"))
+        evaluation = Evaluation(self.metrics.get("evaluation") or {})
+        return html_block(
+            f"Run {self.folder.name}",
+            html_table([("folder", str(self.folder)), *numbers], ("", "value")),
+            figure_html(curves, "training curves"),
+            *([Markup(evaluation._repr_html_())] if evaluation else []),
+        )
 
 
 @contextlib.contextmanager

@@ -23,9 +23,48 @@ from dlworkflow.gallery.embedders import Embedder
 from dlworkflow.gallery.gallery import Gallery
 from dlworkflow.gallery.images import load_image
 from dlworkflow.gallery.templates import Template, pairwise
+from dlworkflow.pages import inline_figure
+from dlworkflow.pages.notebook import html_block, html_table
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".pgm", ".bmp", ".tif", ".tiff", ".webp")
 REPORTED_FARS = (0.01, 0.001)
+
+
+class GalleryEvaluation(dict):
+    """What :func:`evaluate_gallery` returns: ``metrics.json`` as a plain dict, shown in a
+    notebook as the summary, the threshold table and the figures saved in ``folder``."""
+
+    folder: Path | None = None
+
+    def _repr_html_(self) -> str:
+        from dlworkflow.gallery.page import DISTANCES, ROC_DET  # it draws them
+
+        def pct(value: float) -> str:
+            return f"{100 * value:.2f} %"
+
+        summary = [("closed-set rank-1 (known probes)", pct(self["closed_set_rank1"]))]
+        summary += [
+            (f"open-set DIR at FAR {far}", pct(r["dir"])) for far, r in self["open_set"].items()
+        ]
+        summary += [
+            (f"verification TAR at FAR {far}", pct(tar))
+            for far, tar in self["verification"]["tar_at_far"].items()
+        ]
+        summary.append(("face detection rate", pct(self["detection"]["rate"])))
+        thresholds = [
+            (name, f"{r['threshold']:.4f}", *(pct(r[key]) for key in RATE_KEYS))
+            for name, r in self["thresholds"].items()
+        ]
+        figures = self.folder / runfolder.FIGURES if self.folder else None
+        return html_block(
+            f"Open-set recognition: {self['embedder']} on {Path(self['dataset']).name}",
+            html_table(summary, ("measure", "value")),
+            html_table(thresholds, ("threshold", "distance", *RATE_KEYS)),
+            *(inline_figure(figures / name, name) for name in (ROC_DET, DISTANCES) if figures),
+        )
+
+
+RATE_KEYS = ("open_set_dir", "open_set_far", "pair_tar", "pair_far")
 
 
 @dataclass
@@ -161,7 +200,7 @@ def evaluate_gallery(
     per_identity: int | None = None,
     template: Template = "all",
     target_far: float = 0.001,
-) -> dict:
+) -> GalleryEvaluation:
     """Run the protocol, write ``metrics.json``, figures and ``report.html`` to ``out_dir``."""
     from dlworkflow.gallery.page import write_page
 
@@ -242,4 +281,6 @@ def evaluate_gallery(
     }
     write_json(out_dir / runfolder.METRICS, metrics)
     write_page(out_dir, metrics, genuine, impostor, known_correct, known_distance, unknown_distance)
-    return metrics
+    result = GalleryEvaluation(metrics)
+    result.folder = out_dir
+    return result

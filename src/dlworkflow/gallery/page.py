@@ -12,6 +12,8 @@ from dlworkflow.figures import save_figure
 from dlworkflow.gallery.figures import distance_figure, roc_det_figure
 from dlworkflow.pages import inline_figure, render
 
+ROC_DET, DISTANCES = "roc_det.svg", "distances.svg"  # in figures/
+
 
 def write_page(
     out_dir: Path,
@@ -24,10 +26,10 @@ def write_page(
 ) -> Path:
     thresholds = metrics["thresholds"]
     figures = out_dir / runfolder.FIGURES
-    roc = save_figure(roc_det_figure(genuine, impostor, thresholds), figures / "roc_det.svg")
+    roc = save_figure(roc_det_figure(genuine, impostor, thresholds), figures / ROC_DET)
     histogram = save_figure(
         distance_figure(genuine, impostor, known_distance, unknown_distance, thresholds),
-        figures / "distances.svg",
+        figures / DISTANCES,
     )
     html = render(
         "dlworkflow.gallery",

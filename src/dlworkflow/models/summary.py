@@ -15,7 +15,9 @@ import keras
 
 from dlworkflow.models.formulas import check_layer
 from dlworkflow.models.macs import multiply_adds
+from dlworkflow.models.table import html_model_table
 from dlworkflow.models.topology import LayerNode, format_shapes, is_graph_model, walk
+from dlworkflow.pages.notebook import html_block
 
 BYTES_PER_VALUE = 4  # float32
 MB = 2**20  # as Keras' summary counts megabytes
@@ -69,10 +71,17 @@ def param_totals(model: keras.Model) -> dict:
     }
 
 
-def model_table(model: keras.Model) -> dict:
+class ModelTable(dict):
+    """``{"layers": rows, "totals": totals}``: a plain dict that a notebook shows as the table."""
+
+    def _repr_html_(self) -> str:
+        return html_block("Model", html_model_table(self["layers"], self["totals"]))
+
+
+def model_table(model: keras.Model) -> ModelTable:
     """The layer table and totals as plain data: what a run stores in ``model_table.json``
     so that pages built later need no Keras."""
-    return {"layers": layer_table(model), "totals": param_totals(model)}
+    return ModelTable(layers=layer_table(model), totals=param_totals(model))
 
 
 def activation_name(layer: keras.Operation) -> str:

@@ -11,48 +11,73 @@ import io
 import json
 from pathlib import Path
 
+from markupsafe import Markup
 from rich.markup import escape
 from rich.table import Table
 
 from dlworkflow.atomic import write_text
+from dlworkflow.pages.notebook import html_table
+
+HEADER = ("Layer", "Type", "Input", "Output", "Filter / Stride", "Padding", "Activation",
+          "Params", "Mult-adds")  # fmt: skip
+JUSTIFY = {"Input": "right", "Output": "right", "Filter / Stride": "center", "Params": "right",
+           "Mult-adds": "right"}  # fmt: skip
 
 
 def rich_table(rows: list[dict], totals: dict, title: str | None = None) -> Table:
     """The course's table: type, output size, filter size / stride, params, with totals."""
     table = Table(title=title, show_footer=True, footer_style="bold")
-    table.add_column("Layer", footer="Total")
-    table.add_column("Type")
-    table.add_column("Input", justify="right")
-    table.add_column("Output", justify="right")
-    table.add_column("Filter / Stride", justify="center")
-    table.add_column("Padding")
-    table.add_column("Activation")
-    table.add_column("Params", justify="right", footer=_totals_text(totals))
-    table.add_column("Mult-adds", justify="right", footer=_count(totals["macs"]))
+    footers = {
+        "Layer": "Total",
+        "Params": _totals_text(totals),
+        "Mult-adds": _count(totals["macs"]),
+    }
+    for name in HEADER:
+        table.add_column(name, justify=JUSTIFY.get(name, "left"), footer=footers.get(name, ""))
     for row in rows:
-        window = f"{row['kernel']} / {row['stride']}" if row["kernel"] else ""
-        frozen = row["params"] and not row["trainable"]
-        params = f"{row['params']:,}" + (" (frozen)" if frozen else "")
-        if row.get("shared"):  # parameters counted on the first call only
-            params = f"{params} ({row['shared']})" if row["params"] else f"shared, {row['shared']}"
-        table.add_row(
-            "  " * row["depth"]
-            + escape(row["name"].rsplit("/", 1)[-1]),  # indented under its model
-            escape(row["type"]),
-            row["input_shape"],
-            row["output_shape"],
-            window,
-            row["padding"],
-            row["activation"],
-            params,
-            _count(row["macs"]),
-        )
+        name, *cells = _cells(row)
+        table.add_row("  " * row["depth"] + escape(name), *(escape(c) for c in cells))
+    table.caption = _memory_text(totals)
+    return table
+
+
+def html_model_table(rows: list[dict], totals: dict) -> Markup:
+    """The same table for a notebook: escaped HTML, totals in the last row."""
+    body = []
+    for row in rows:
+        name, *cells = _cells(row)
+        body.append(("\u00a0\u00a0" * row["depth"] + name, *cells))
+    params = _totals_text(totals).replace("\n", ", ")
+    body.append(("Total", *[""] * 6, params, _count(totals["macs"])))
+    return html_table(body, HEADER, _memory_text(totals))
+
+
+def _cells(row: dict) -> tuple[str, ...]:
+    """One layer's cells as text, in ``HEADER`` order (the name without its model's path)."""
+    window = f"{row['kernel']} / {row['stride']}" if row["kernel"] else ""
+    frozen = row["params"] and not row["trainable"]
+    params = f"{row['params']:,}" + (" (frozen)" if frozen else "")
+    if row.get("shared"):  # parameters counted on the first call only
+        params = f"{params} ({row['shared']})" if row["params"] else f"shared, {row['shared']}"
+    return (
+        row["name"].rsplit("/", 1)[-1],  # indented under its model by the caller
+        row["type"],
+        row["input_shape"],
+        row["output_shape"],
+        window,
+        row["padding"],
+        row["activation"],
+        params,
+        _count(row["macs"]),
+    )
+
+
+def _memory_text(totals: dict) -> str:
     activations = totals["activations_mb"]
-    table.caption = (
+    return (
         f"weights {totals['weights_mb']:.2f} MB, activations "
         f"{'?' if activations is None else f'{activations:.2f}'} MB per sample (float32)"
     )
-    return table
 
 
 def formula_table(rows: list[dict]) -> Table:

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from dlworkflow.errors import BadInput
 from dlworkflow.figures import plt
+from dlworkflow.pages.notebook import figure_html, html_block, html_table
 from dlworkflow.ranges import whole_number
 from dlworkflow.train.clone import current_lr, training_copy
 from dlworkflow.train.schedules import ScheduleCallback
@@ -76,6 +77,22 @@ class LRFinderResult:
         for key in ("losses", "smoothed"):
             data[key] = [value if math.isfinite(value) else None for value in data[key]]
         return data
+
+    def _repr_html_(self) -> str:
+        """In a notebook: each rule's rate (the recommended one marked) and the plot."""
+        rows = [
+            (rule, f"{lr:.3g}", "recommended" if rule == self.rule else "")
+            for rule, lr in self.suggestions.items()
+        ]
+        steps = f"{len(self.lrs)} {'batches' if self.unit == 'batch' else 'epochs'}"
+        note = f"{steps}, {self.passes:.2g} passes, {self.seconds:.1f} s" + (
+            ", diverged" if self.diverged else ""
+        )
+        return html_block(
+            "LR range test",
+            html_table(rows or [("no suggestion", "", "")], ("rule", "learning rate", ""), note),
+            figure_html(lr_finder_figure(self), "loss against learning rate"),
+        )
 
 
 class _Curve:

@@ -28,6 +28,7 @@ class EpochProgress(keras.callbacks.Callback):
             TextColumn("{task.fields[metrics]}"),
             console=self.console,
             transient=True,
+            disable=self.console.is_jupyter,  # a live bar there needs ipywidgets; lines stay
         )
         self._progress.start()
 
