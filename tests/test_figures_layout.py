@@ -198,3 +198,22 @@ def test_regression_panels_plot_every_point_and_its_residual():
     (errors,) = residual.collections
     assert np.allclose(errors.get_offsets(), np.column_stack([y_pred, y_true - y_pred]))
     assert [text.get_text() for text in fit.get_legend().get_texts()] == ["y = x"]
+
+
+def test_sample_grid_is_one_mosaic_of_each_class_samples():
+    """One imshow (an axes per tile made it the slowest survey figure); row c, column k
+    holds the k-th training sample of class c, stretched as shown elsewhere."""
+    from dlworkflow.data.survey import sample_grid_figure
+    from dlworkflow.figures import display_rgb
+
+    dataset = load_dataset({"source": "digits", "limit": 300})
+    figure = sample_grid_figure(dataset)
+    (axis,) = figure.axes
+    grid = np.asarray(axis.images[0].get_array())
+    third_of_class_2 = np.flatnonzero(dataset.train.y == 2)[2]
+    gap = 1  # round(0.12 * 8)
+    top, left = 2 * (8 + gap) + gap, 2 * (8 + gap)
+    np.testing.assert_allclose(
+        grid[top : top + 8, left : left + 8], display_rgb(dataset.train.x[third_of_class_2])
+    )
+    assert [text.get_text() for text in axis.texts] == dataset.class_names

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from dlworkflow.data.dataset import Dataset, class_counts
-from dlworkflow.figures import plt, save_figure
+from dlworkflow.figures import display_rgb, mosaic, plt, save_figure
 
 
 def survey(dataset: Dataset) -> dict:
@@ -150,27 +150,22 @@ def sample_grid_figure(dataset: Dataset, per_class: int = 8, max_classes: int = 
         members = [y[:, c] == 1 if y.ndim == 2 else y == c for c in shown]  # multilabel: has c
         picks = [np.flatnonzero(m)[:per_class] for m in members]
         rows, labels = len(shown), [dataset.class_names[c] for c in shown]
-    # constrained layout puts the title just above the first row; the default margins
-    # left a blank band of 12% of the height under it
-    figure, axes = plt.subplots(
-        rows,
-        per_class,
-        figsize=(per_class * 1.1, rows * 1.15 + 0.4),
-        squeeze=False,
-        layout="constrained",
-    )
-    for row, (indices, label) in enumerate(zip(picks, labels, strict=True)):
-        for column in range(per_class):
-            axis = axes[row, column]
-            axis.set_xticks([])
-            axis.set_yticks([])
-            if column < len(indices):
-                image = x[indices[column]]
-                gray = image.shape[-1] == 1
-                axis.imshow(image[..., 0] if gray else image, cmap="gray" if gray else None)
-            if column == 0:
-                axis.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
-    figure.suptitle(f"{dataset.name}: training samples")
+    tiles = np.ones((rows * per_class, *x.shape[1:3], 3))  # white where a class has fewer
+    for row, indices in enumerate(picks):
+        for column, index in enumerate(indices):
+            tiles[row * per_class + column] = display_rgb(x[index])
+    height, width = x.shape[1:3]
+    gap = max(1, round(0.12 * height))
+    grid, origins = mosaic(tiles, per_class, gap)
+    figure = plt.figure(figsize=(per_class * 1.1, rows * 1.15))
+    axis = figure.add_axes((0.12, 0.0, 0.88, 1.0))
+    axis.imshow(grid, interpolation="nearest")
+    axis.set_anchor("N")  # the spare height goes below the grid, not under the title
+    axis.axis("off")
+    for row, label in enumerate(labels):
+        top, left = origins[row * per_class]
+        axis.text(left - gap, top + height / 2, label, ha="right", va="center", fontsize=8)
+    figure.suptitle(f"{dataset.name}: training samples", y=1.0, va="bottom")
     return figure
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from dlworkflow.evaluate.classification import predicted_labels
-from dlworkflow.figures import plt
+from dlworkflow.figures import display_rgb, plt
 
 EPSILON = 1e-7  # the floor Keras puts under probabilities in its cross-entropy
 
@@ -84,17 +84,6 @@ def show_image(axis, image: np.ndarray, grey_range: tuple[float, float] | None =
         low, high = grey_range or (None, None)
         axis.imshow(image.reshape(image.shape[:2]), cmap="gray", vmin=low, vmax=high)
     else:
-        axis.imshow(rgb_for_display(image))
+        axis.imshow(display_rgb(image))
     axis.set_xticks([])
     axis.set_yticks([])
-
-
-def rgb_for_display(image: np.ndarray) -> np.ndarray:
-    """uint8 as is; floats stretched into [0, 1] (imshow clips RGB floats otherwise)."""
-    if image.dtype == np.uint8:
-        return image
-    image = image.astype(np.float64)
-    low, high = image.min(), image.max()
-    if low >= 0.0 and high <= 1.0:
-        return image
-    return (image - low) / (high - low) if high > low else np.zeros_like(image)

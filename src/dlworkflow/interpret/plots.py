@@ -7,8 +7,8 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from dlworkflow.evaluate.mistakes import rgb_for_display, show_image
-from dlworkflow.figures import plt
+from dlworkflow.evaluate.mistakes import show_image
+from dlworkflow.figures import display_rgb, mosaic, plt
 
 
 def heatmap_figure(
@@ -23,7 +23,7 @@ def heatmap_figure(
     columns = 1 + len(maps)
     tiles = []
     for row, image in enumerate(images):
-        base = _display_rgb(image)
+        base = display_rgb(image)
         tiles.append(base)
         for heat in maps.values():
             limit = float(np.abs(heat[row]).max()) or 1.0
@@ -31,10 +31,10 @@ def heatmap_figure(
             tiles.append(0.5 * base + 0.5 * hot)
     height, width = tiles[0].shape[:2]
     gap = max(2, round(0.3 * height))  # room for each row's titles
-    mosaic, origins = _mosaic(np.stack(tiles), columns, gap)
+    grid, origins = mosaic(np.stack(tiles), columns, gap)
     figure = plt.figure(figsize=(2.3 * columns, 2.4 * len(images) + 0.3))
     axis = figure.add_axes((0.01, 0.0, 0.98, 0.97 if note else 1.0))
-    axis.imshow(mosaic, interpolation="nearest")
+    axis.imshow(grid, interpolation="nearest")
     axis.axis("off")
     labels = ["", *maps]
     for index, (top, left) in enumerate(origins):
@@ -56,11 +56,11 @@ def channel_grid_figure(name: str, activation: np.ndarray, limit: int = 64) -> F
     low = maps.min(axis=(1, 2), keepdims=True)
     span = maps.max(axis=(1, 2), keepdims=True) - low
     scaled = np.divide(maps - low, span, out=np.zeros_like(maps), where=span > 0)
-    mosaic, _ = _mosaic(scaled, columns, max(1, round(0.06 * maps.shape[1])))
+    grid, _ = mosaic(scaled, columns, max(1, round(0.06 * maps.shape[1])))
     figure = plt.figure(figsize=(1.3 * columns, 1.3 * rows + 0.4))
     axis = figure.add_axes((0.01, 0.0, 0.98, 1 - 0.4 / (1.3 * rows + 0.4)))
     colours = plt.get_cmap("viridis").with_extremes(bad="white")
-    axis.imshow(mosaic, cmap=colours, vmin=0.0, vmax=1.0, interpolation="nearest")
+    axis.imshow(grid, cmap=colours, vmin=0.0, vmax=1.0, interpolation="nearest")
     axis.axis("off")
     shown = (
         f"first {channels} of {activation.shape[-1]}"
@@ -71,36 +71,6 @@ def channel_grid_figure(name: str, activation: np.ndarray, limit: int = 64) -> F
         f"{name}: {activation.shape[0]}×{activation.shape[1]}, {shown} channels", fontsize=9
     )
     return figure
-
-
-def _display_rgb(image: np.ndarray) -> np.ndarray:
-    """An image as float RGB in [0, 1], as ``show_image`` draws it (grey stretched to its
-    own range)."""
-    image = np.asarray(image)
-    if image.ndim == 3 and image.shape[-1] == 3:
-        rgb = rgb_for_display(image)
-        return rgb / 255.0 if rgb.dtype == np.uint8 else rgb
-    grey = image.reshape(image.shape[:2]).astype(np.float64)
-    low, high = grey.min(), grey.max()
-    grey = (grey - low) / (high - low) if high > low else np.zeros_like(grey)
-    return np.repeat(grey[..., None], 3, axis=-1)
-
-
-def _mosaic(tiles: np.ndarray, columns: int, gap: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Tiles ``(N, H, W[, C])`` laid out ``columns`` wide with ``gap`` blank pixels above
-    and between them (NaN for one channel, white for RGB); each tile's top-left corner."""
-    count, height, width = tiles.shape[:3]
-    rows = math.ceil(count / columns)
-    blank = 1.0 if tiles.ndim == 4 else np.nan
-    shape = (rows * (height + gap), columns * (width + gap) - gap, *tiles.shape[3:])
-    mosaic = np.full(shape, blank)
-    origins = []
-    for index, tile in enumerate(tiles):
-        row, column = divmod(index, columns)
-        top, left = row * (height + gap) + gap, column * (width + gap)
-        mosaic[top : top + height, left : left + width] = tile
-        origins.append((top, left))
-    return mosaic, origins
 
 
 def filter_grid_figure(name: str, inputs: np.ndarray, filters: list[int]) -> Figure:
