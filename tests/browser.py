@@ -23,11 +23,16 @@ FLAGS = [
 ]
 
 
+FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+VIDEO_READY = "v => new Promise(r => v.readyState >= 2 ? r() : (v.onloadeddata = r))"
+
+
 @contextlib.contextmanager
-def browser_page(scrollbars: bool = False) -> Iterator:
+def browser_page(scrollbars: bool = False, camera: bool = False) -> Iterator:
     """A fresh page of headless Chromium; skips where Chromium is not installed.
 
-    ``scrollbars``: classic scrollbars that take room, as on a desktop (headless hides them).
+    ``scrollbars``: classic scrollbars that take room, as on a desktop (headless hides them);
+    ``camera``: Chromium's fake camera stands in for a webcam, allowed without asking.
     """
     if not shutil.which("chromium"):
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
@@ -36,13 +41,22 @@ def browser_page(scrollbars: bool = False) -> Iterator:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=FLAGS,
+            args=FLAGS + FAKE_CAMERA if camera else FLAGS,
             ignore_default_args=["--hide-scrollbars"] if scrollbars else None,
         )
         try:
             yield browser.new_page()
         finally:
             browser.close()
+
+
+def start_camera(tab, url: str, capture: str) -> None:
+    """Open ``url``, switch its page to the camera and wait until ``capture`` (the page's
+    capture button) shows and the video has a frame."""
+    tab.goto(url + "/")
+    tab.click("#camera")
+    tab.wait_for_selector(f"{capture}:not([hidden])")
+    tab.locator("#video").evaluate(VIDEO_READY)
 
 
 @contextlib.contextmanager

@@ -366,31 +366,15 @@ def test_the_page_shows_the_prediction_and_heatmap(server, pictures):
 
 def test_the_page_captures_from_the_camera(server):
     """Chromium's fake camera stands in for a webcam."""
-    import shutil
+    from tests.browser import browser_page, start_camera
 
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser import CHROMIUM, FLAGS
-
-    if not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
     url, _ = server
-    fake = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS + fake)
-        try:
-            tab = browser.new_page()
-            tab.goto(url + "/")
-            tab.click("#camera")
-            tab.wait_for_selector("#capture:not([hidden])")
-            ready = "v => new Promise(r => v.readyState >= 2 ? r() : (v.onloadeddata = r))"
-            tab.locator("#video").evaluate(ready)
-            tab.click("#capture")
-            tab.wait_for_selector(".answer .class")
-            assert tab.get_attribute(".answer", "data-input").startswith("camera-")
-            assert tab.inner_text(".answer .class") in map(str, range(10))
-        finally:
-            browser.close()
+    with browser_page(camera=True) as tab:
+        start_camera(tab, url, "#capture")
+        tab.click("#capture")
+        tab.wait_for_selector(".answer .class")
+        assert tab.get_attribute(".answer", "data-input").startswith("camera-")
+        assert tab.inner_text(".answer .class") in map(str, range(10))
 
 
 # -- dlw ui -------------------------------------------------------------------------------

@@ -173,34 +173,18 @@ def test_the_page_enrolls_and_identifies(served, tmp_path: Path):
 
 def test_the_page_identifies_a_camera_frame(served):
     """Chromium's fake camera (no face in its picture) through the page's capture buttons."""
-    import shutil
+    from tests.browser import browser_page, start_camera
 
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser import CHROMIUM, FLAGS
-
-    if not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
     url, client, _ = served
-    fake = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS + fake)
-        try:
-            tab = browser.new_page()
-            tab.goto(url + "/")
-            tab.click("#camera")
-            tab.wait_for_selector("#capture-identify:not([hidden])")
-            ready = "v => new Promise(r => v.readyState >= 2 ? r() : (v.onloadeddata = r))"
-            tab.locator("#video").evaluate(ready)
-            tab.click("#capture-identify")
-            tab.wait_for_selector("#identify-status.ok")
-            assert tab.inner_text("#identify-status").startswith("0 face(s)")
-            before = identities(client)
-            tab.fill("#key", KEY["X-API-Key"])
-            tab.fill("#enroll-name", "nobody")
-            tab.click("#capture-enroll")
-            tab.wait_for_selector("#enroll-status.error")
-            assert "no face found" in tab.inner_text("#enroll-status")
-            assert identities(client) == before
-        finally:
-            browser.close()
+    with browser_page(camera=True) as tab:
+        start_camera(tab, url, "#capture-identify")
+        tab.click("#capture-identify")
+        tab.wait_for_selector("#identify-status.ok")
+        assert tab.inner_text("#identify-status").startswith("0 face(s)")
+        before = identities(client)
+        tab.fill("#key", KEY["X-API-Key"])
+        tab.fill("#enroll-name", "nobody")
+        tab.click("#capture-enroll")
+        tab.wait_for_selector("#enroll-status.error")
+        assert "no face found" in tab.inner_text("#enroll-status")
+        assert identities(client) == before
