@@ -1,0 +1,324 @@
+"""Image files read on demand: a ``tf.data`` pipeline from paths, so memory stays flat
+with the dataset's size (``data.stream``).
+
+:class:`ImageFiles` stands where a split's ``x`` array would: it has a length, a shape
+and a dtype, and indexing it (an int, a slice, an index array) reads just those images
+as numpy, so surveys, sample grids and interpretation take bounded samples as they do
+from arrays. Training, evaluation and prediction read it through :func:`epoch_stream`
+and :func:`model_input`: read, decode, turn upright, resize, scale, batch and prefetch,
+with parallel maps. Every file is checked up front (:func:`check_files`): a bad file
+stops the run with its name before a run folder exists, not mid-epoch.
+
+Decoding is TensorFlow's (JPEG, PNG, GIF, BMP), resized bilinearly with antialiasing
+like Pillow's, so the streamed pixels match the in-memory path's within rounding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dlworkflow.data.preprocess import Preprocessing
+from dlworkflow.errors import BadInput
+from dlworkflow.imagefile import MAX_PIXELS, check_image
+
+STREAM_BYTES = 1 << 30  # float32 footprint above which data.stream: auto streams a folder
+STREAM_FORMATS = ("JPEG", "PNG", "GIF", "BMP")  # what tf.io.decode_image reads
+SAMPLE_IMAGES = 512  # images a statistic of a streamed split (survey, scaling) is taken on
+CACHE_HOME = "dlworkflow-cache"  # data.cache: true puts the decoded arrays under tmp/this
+
+
+def stream_choice(stream: bool | str, images: int, shape: tuple[int, int, int]) -> bool:
+    """Whether to stream: ``true``/``false`` as given; ``auto`` when the float32 arrays
+    the in-memory path builds would exceed :data:`STREAM_BYTES`."""
+    if stream == "auto":
+        return images * int(np.prod(shape)) * 4 > STREAM_BYTES
+    if not isinstance(stream, bool):
+        raise BadInput(f"data.stream: {stream!r} is not auto, true or false")
+    return stream
+
+
+def cache_folder(cache: bool | str | None) -> Path | None:
+    """Where decoded images are kept between epochs and runs (``data.cache``)."""
+    if cache is None or cache is False:
+        return None
+    if cache is True:
+        return Path(tempfile.gettempdir()) / CACHE_HOME
+    if not isinstance(cache, str) or not cache.strip():
+        raise BadInput(f"data.cache: {cache!r} is not true, false or a folder path")
+    folder = Path(cache).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise BadInput(f"data.cache: {folder} exists and is not a folder")
+    return folder
+
+
+@dataclass(frozen=True)
+class ImageFiles:
+    """A split's images as files, decoded when read.
+
+    ``orientation`` holds each file's EXIF orientation (from :func:`check_files`), applied
+    after decoding as ``ImageOps.exif_transpose`` does. With ``preprocessing`` set
+    (:meth:`scaled`), reads give the model's float32 inputs instead of raw uint8 pixels.
+    """
+
+    paths: tuple[str, ...]
+    orientation: np.ndarray
+    size: tuple[int, int]  # height, width
+    channels: int
+    preprocessing: Preprocessing | None = None
+    cache: Path | None = None  # folder of decoded arrays (data.cache)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return (*self.size, self.channels)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        pre = self.preprocessing
+        if pre is not None and pre.flatten:
+            return (len(self), int(np.prod(self.image_shape)))
+        return (len(self), *self.image_shape)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(np.uint8 if self.preprocessing is None else np.float32)
+
+    def subset(self, indices: Sequence[int] | np.ndarray) -> ImageFiles:
+        """The files at ``indices``, still unread (splitting and limits stay lazy)."""
+        chosen = np.asarray(indices, np.int64)
+        return replace(
+            self, paths=tuple(self.paths[i] for i in chosen), orientation=self.orientation[chosen]
+        )
+
+    def scaled(self, preprocessing: Preprocessing) -> ImageFiles:
+        """The same files read as ``preprocessing.apply`` of their pixels."""
+        return replace(self, preprocessing=preprocessing)
+
+    def __getitem__(self, key: int | slice | Sequence[int] | np.ndarray) -> np.ndarray:
+        """Decoded images, as indexing an array of them would give."""
+        if isinstance(key, (int, np.integer)):
+            return self.read(np.asarray([key]))[0]
+        if isinstance(key, slice):
+            return self.read(np.arange(len(self))[key])
+        indices = np.asarray(key)
+        if indices.dtype == bool:
+            indices = np.flatnonzero(indices)
+        return self.read(indices.astype(np.int64))
+
+    def read(self, indices: np.ndarray) -> np.ndarray:
+        """The images at ``indices`` in one array (raw uint8, or scaled)."""
+        import tensorflow as tf
+
+        if len(indices) == 0:
+            return np.zeros((0, *self.shape[1:]), self.dtype)
+        batches = self._pixels(tf.data.Dataset.from_tensor_slices(indices), 64)
+        return np.concatenate([np.asarray(batch) for batch in batches])
+
+    def fingerprint(self) -> bytes:
+        """What the split's checksum hashes instead of pixels: paths, sizes, modification
+        times, orientations and the decoded shape (the cache key, too)."""
+        digest = hashlib.sha256(repr((self.image_shape, self.orientation.tolist())).encode())
+        for path in self.paths:
+            stat = os.stat(path)
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        return digest.digest()
+
+    def _pixels(self, indices: Any, batch_size: int) -> Any:
+        """``indices`` (a tf.data stream of ints) as batches of images, decoded in parallel
+        (or gathered from the decoded cache) and scaled."""
+        import tensorflow as tf
+
+        cached = self._cached()
+        if cached is not None:
+
+            def gather(rows: Any) -> Any:
+                images = tf.numpy_function(lambda r: cached[r], [rows], tf.uint8, stateful=False)
+                images.set_shape((None, *self.image_shape))
+                return images
+
+            stream = indices.batch(batch_size).map(
+                gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+            )
+        else:
+            paths = tf.constant(self.paths or ("",))
+            turns = tf.constant(self.orientation.astype(np.int32))
+            height, width = self.size
+            channels = self.channels
+
+            def decode(row: Any) -> Any:
+                return decode_image(paths[row], turns[row], height, width, channels)
+
+            stream = indices.map(
+                decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+            ).batch(batch_size)
+        if self.preprocessing is not None:
+            stream = stream.map(
+                scale_batch(self.preprocessing), num_parallel_calls=tf.data.AUTOTUNE
+            )
+        return stream
+
+    def _cached(self) -> np.ndarray | None:
+        """The decoded uint8 array of every file, kept in ``cache`` (filled on first use,
+        then memory-mapped: pages are read from disk as batches need them)."""
+        if self.cache is None or not self.paths:
+            return None
+        unscaled = replace(self, preprocessing=None, cache=None)
+        path = self.cache / f"{hashlib.sha256(unscaled.fingerprint()).hexdigest()[:32]}.npy"
+        if not path.is_file():
+            self.cache.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=self.cache) as work:
+                filling = Path(work) / "filling.npy"
+                array = np.lib.format.open_memmap(
+                    filling, "w+", np.uint8, (len(self), *self.image_shape)
+                )
+                import tensorflow as tf
+
+                start = 0
+                every = tf.data.Dataset.range(len(self))
+                for batch in unscaled._pixels(every, 256):
+                    array[start : start + len(batch)] = np.asarray(batch)
+                    start += len(batch)
+                array.flush()
+                del array
+                os.replace(filling, path)
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+
+
+def decode_image(path: Any, orientation: Any, height: int, width: int, channels: int) -> Any:
+    """One file read, decoded, turned upright, resized (bilinear, antialiased) to uint8."""
+    import tensorflow as tf
+
+    image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
+    image = upright(image, orientation)
+    image = tf.image.resize(image, (height, width), method="bilinear", antialias=True)
+    return tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
+
+
+def upright(image: Any, orientation: Any) -> Any:
+    """``ImageOps.exif_transpose`` in TensorFlow ops: EXIF orientation 1..8."""
+    import tensorflow as tf
+
+    def transpose(x: Any) -> Any:
+        return tf.transpose(x, (1, 0, 2))
+
+    branches = [
+        lambda: image,  # 1: as stored
+        lambda: tf.image.flip_left_right(image),  # 2
+        lambda: tf.image.rot90(image, 2),  # 3
+        lambda: tf.image.flip_up_down(image),  # 4
+        lambda: transpose(image),  # 5: transpose
+        lambda: tf.image.rot90(image, 3),  # 6: turned 270° (clockwise)
+        lambda: tf.image.rot90(transpose(image), 2),  # 7: transverse
+        lambda: tf.image.rot90(image, 1),  # 8: turned 90°
+    ]
+    index = tf.clip_by_value(tf.cast(orientation, tf.int32) - 1, 0, 7)
+    return tf.switch_case(index, branches)
+
+
+def scale_batch(preprocessing: Preprocessing) -> Any:
+    """``Preprocessing.apply`` as a tf.data map over a batch of uint8 images."""
+    import tensorflow as tf
+
+    offset = tf.constant(np.asarray(preprocessing.offset, np.float32))
+    factor = tf.constant(np.asarray(preprocessing.factor, np.float32))
+
+    def scale(images: Any) -> Any:
+        out = tf.cast(images, tf.float32)
+        if preprocessing.scale != "none":
+            out = (out - offset) / factor
+        if preprocessing.flatten:
+            out = tf.reshape(out, (tf.shape(out)[0], -1))
+        return out
+
+    return scale
+
+
+def check_files(
+    paths: Sequence[Path], max_pixels: int = MAX_PIXELS, key: str = "data.source"
+) -> np.ndarray:
+    """Every file opened with Pillow before anything trains: the pixel cap from its
+    header, a full pass over its compressed data (a JPEG at 1/8 scale), a format
+    TensorFlow decodes; returns the EXIF orientations. The first bad file (in order) is
+    one BadInput line naming it."""
+    workers = min(8, os.cpu_count() or 1)
+
+    def check(path: Path) -> int:
+        kind, orientation = check_image(path, max_pixels, key)
+        if kind not in STREAM_FORMATS:
+            raise BadInput(
+                f"{key}: {path} is {kind}; streamed folders take {', '.join(STREAM_FORMATS)} "
+                "(convert it, or read the folder into memory: data.stream: false)"
+            )
+        return orientation
+
+    with ThreadPoolExecutor(workers) as pool:  # Pillow decodes without the GIL
+        return np.asarray(list(pool.map(check, paths)), np.uint8)
+
+
+def epoch_stream(
+    x: ImageFiles,
+    y: np.ndarray,
+    batch_size: int,
+    order: Any,
+    first_epoch: int,
+    epochs: int,
+) -> Any:
+    """Training batches of epochs ``first_epoch … epochs - 1``: each epoch's sample order
+    is ``order(epoch)`` (``train/order.py``'s seeded permutation), its images decoded in
+    that order; an epoch's last batch may be smaller."""
+    import tensorflow as tf
+
+    targets = tf.constant(y)
+
+    def one_epoch(epoch: Any) -> Any:
+        indices = tf.numpy_function(lambda e: order(int(e)), [epoch], tf.int64, stateful=False)
+        indices.set_shape([len(x)])
+        rows = tf.data.Dataset.from_tensor_slices(indices)
+        labels = rows.batch(batch_size).map(lambda r: tf.gather(targets, r))
+        return tf.data.Dataset.zip((x._pixels(rows, batch_size), labels))
+
+    return tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
+
+
+def model_input(x: Any, batch_size: int, y: np.ndarray | None = None) -> Any:
+    """Inputs for ``model.predict``/``evaluate``/``validation_data``: arrays as they are
+    (with ``y``, the pair), a stream as prefetched tf.data batches in file order."""
+    if not isinstance(x, ImageFiles):
+        return x if y is None else (x, y)
+    import tensorflow as tf
+
+    images = x._pixels(tf.data.Dataset.range(len(x)), batch_size)
+    if y is not None:
+        images = tf.data.Dataset.zip(
+            (images, tf.data.Dataset.from_tensor_slices(y).batch(batch_size))
+        )
+    return images.prefetch(tf.data.AUTOTUNE)
+
+
+def take(x: Any, indices: np.ndarray) -> Any:
+    """``x[indices]`` that keeps a stream unread."""
+    return x.subset(indices) if isinstance(x, ImageFiles) else x[indices]
+
+
+def bounded_sample(x: Any, count: int = SAMPLE_IMAGES) -> np.ndarray:
+    """An array as it is; a stream as up to ``count`` images spread evenly over it, for
+    statistics (survey numbers, scaling fits) whose memory must not grow with the data."""
+    if not isinstance(x, ImageFiles):
+        return x
+    chosen = np.unique(np.linspace(0, len(x) - 1, min(count, len(x))).round().astype(np.int64))
+    return x.read(chosen)
