@@ -32,6 +32,7 @@ from dlworkflow.imagefile import MAX_PIXELS, check_image
 
 STREAM_BYTES = 1 << 30  # float32 footprint above which data.stream: auto streams a folder
 STREAM_FORMATS = ("JPEG", "PNG", "GIF", "BMP")  # what tf.io.decode_image reads
+EAGER_READS = 16  # reads of at most this many images skip building a tf.data pipeline
 SAMPLE_IMAGES = 512  # images a statistic of a streamed split (survey, scaling) is taken on
 CACHE_HOME = "dlworkflow-cache"  # data.cache: true puts the decoded arrays under tmp/this
 
@@ -121,13 +122,23 @@ class ImageFiles:
         return self.read(indices.astype(np.int64))
 
     def read(self, indices: np.ndarray) -> np.ndarray:
-        """The images at ``indices`` in one array (raw uint8, or scaled)."""
+        """The images at ``indices`` in one array (raw uint8, or scaled): a few decoded
+        one by one, many through the parallel pipeline, or gathered from the cache."""
         import tensorflow as tf
 
-        if len(indices) == 0:
-            return np.zeros((0, *self.shape[1:]), self.dtype)
-        batches = self._pixels(tf.data.Dataset.from_tensor_slices(indices), 64)
-        return np.concatenate([np.asarray(batch) for batch in batches])
+        cached = self._cached()
+        if cached is not None:
+            images = cached[np.asarray(indices, np.int64)]
+        elif len(indices) <= EAGER_READS:  # a sample grid's tile: no pipeline to build
+            images = np.zeros((len(indices), *self.image_shape), np.uint8)
+            for row, index in enumerate(indices):
+                args = (self.paths[index], int(self.orientation[index]), *self.size)
+                images[row] = decode_image(*args, self.channels).numpy()
+        else:
+            raw = replace(self, preprocessing=None)
+            batches = raw._pixels(tf.data.Dataset.from_tensor_slices(indices), 64)
+            images = np.concatenate([np.asarray(batch) for batch in batches])
+        return images if self.preprocessing is None else self.preprocessing.apply(images)
 
     def fingerprint(self) -> bytes:
         """What the split's checksum hashes instead of pixels: paths, sizes, modification
@@ -315,10 +326,12 @@ def take(x: Any, indices: np.ndarray) -> Any:
     return x.subset(indices) if isinstance(x, ImageFiles) else x[indices]
 
 
-def bounded_sample(x: Any, count: int = SAMPLE_IMAGES) -> np.ndarray:
-    """An array as it is; a stream as up to ``count`` images spread evenly over it, for
-    statistics (survey numbers, scaling fits) whose memory must not grow with the data."""
+def bounded_sample(x: Any) -> np.ndarray:
+    """An array as it is; a stream as up to :data:`SAMPLE_IMAGES` images spread evenly
+    over it, for statistics (survey numbers, scaling fits) whose memory must not grow
+    with the data."""
     if not isinstance(x, ImageFiles):
         return x
-    chosen = np.unique(np.linspace(0, len(x) - 1, min(count, len(x))).round().astype(np.int64))
+    count = min(SAMPLE_IMAGES, len(x))
+    chosen = np.unique(np.linspace(0, len(x) - 1, count).round().astype(np.int64))
     return x.read(chosen)
