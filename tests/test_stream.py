@@ -99,9 +99,9 @@ def test_exif_orientation_is_applied_as_pillow_does(tmp_path: Path, orientation:
     expected = np.asarray(open_image(path))  # the in-memory path: exif_transpose
     from dlworkflow.data.stream import check_files
 
-    turns = check_files([path])
-    assert turns.tolist() == [orientation]
-    files = ImageFiles((str(path),), turns, expected.shape[:2], 3)
+    headers = check_files([path])
+    assert headers.tolist() == [[orientation, 20, 12]]
+    files = ImageFiles((str(path),), headers, expected.shape[:2], 3)
     np.testing.assert_array_equal(files[0], expected)
 
 

@@ -40,8 +40,11 @@ def open_image(path: str | Path, max_pixels: int = MAX_PIXELS, key: str = "") ->
         return upright
 
 
-def check_image(path: str | Path, max_pixels: int = MAX_PIXELS, key: str = "") -> tuple[str, int]:
-    """The file's format and EXIF orientation (1..8), after the same checks as
+def check_image(
+    path: str | Path, max_pixels: int = MAX_PIXELS, key: str = ""
+) -> tuple[str, int, tuple[int, int]]:
+    """The file's format, EXIF orientation (1..8) and stored size (width, height), after
+    the same checks as
     :func:`open_image` and a full pass over its compressed data (a truncated or damaged
     file fails here), without keeping its pixels: a JPEG is decoded at 1/8 scale.
 
@@ -49,10 +52,11 @@ def check_image(path: str | Path, max_pixels: int = MAX_PIXELS, key: str = "") -
     before training starts."""
     with _reading(path, max_pixels, key) as image:
         orientation = int(image.getexif().get(ORIENTATION, 1))
-        if image.format == "JPEG":
+        kind, size = str(image.format), image.size
+        if kind == "JPEG":
             image.draft(image.mode, (1, 1))
         image.load()
-        return str(image.format), orientation if 1 <= orientation <= 8 else 1
+        return kind, orientation if 1 <= orientation <= 8 else 1, size
 
 
 ORIENTATION = 0x0112  # the EXIF tag ImageOps.exif_transpose reads

@@ -435,8 +435,8 @@ def load_image_listing(
 
     def images(files: list[Path]) -> np.ndarray | ImageFiles:
         if streamed:
-            orientation = check_files(files, max_pixels)
-            return ImageFiles(tuple(map(str, files)), orientation, size, channels, cache=folder)
+            headers = check_files(files, max_pixels)
+            return ImageFiles(tuple(map(str, files)), headers, size, channels, cache=folder)
         pixels = [_read_image(file, size, channels, max_pixels) for file in files]
         return _with_channel_axis(np.stack(pixels))
 

@@ -65,13 +65,15 @@ def cache_folder(cache: bool | str | None) -> Path | None:
 class ImageFiles:
     """A split's images as files, decoded when read.
 
-    ``orientation`` holds each file's EXIF orientation (from :func:`check_files`), applied
-    after decoding as ``ImageOps.exif_transpose`` does. With ``preprocessing`` set
+    ``headers`` holds each file's EXIF orientation and stored width and height (from
+    :func:`check_files`): the orientation is applied after decoding as
+    ``ImageOps.exif_transpose`` does; the sizes say whether resizing ever shrinks (then
+    it antialiases, as Pillow does). With ``preprocessing`` set
     (:meth:`scaled`), reads give the model's float32 inputs instead of raw uint8 pixels.
     """
 
     paths: tuple[str, ...]
-    orientation: np.ndarray
+    headers: np.ndarray  # (files, 3): orientation, width, height
     size: tuple[int, int]  # height, width
     channels: int
     preprocessing: Preprocessing | None = None
@@ -103,7 +105,7 @@ class ImageFiles:
         """The files at ``indices``, still unread (splitting and limits stay lazy)."""
         chosen = np.asarray(indices, np.int64)
         return replace(
-            self, paths=tuple(self.paths[i] for i in chosen), orientation=self.orientation[chosen]
+            self, paths=tuple(self.paths[i] for i in chosen), headers=self.headers[chosen]
         )
 
     def scaled(self, preprocessing: Preprocessing) -> ImageFiles:
@@ -132,8 +134,8 @@ class ImageFiles:
         elif len(indices) <= EAGER_READS:  # a sample grid's tile: no pipeline to build
             images = np.zeros((len(indices), *self.image_shape), np.uint8)
             for row, index in enumerate(indices):
-                args = (self.paths[index], int(self.orientation[index]), *self.size)
-                images[row] = decode_image(*args, self.channels).numpy()
+                args = (self.paths[index], int(self.headers[index, 0]), *self.image_shape)
+                images[row] = decode_image(*args, **self._decoding(rounded=True)).numpy()
         else:
             raw = replace(self, preprocessing=None)
             batches = raw._pixels(tf.data.Dataset.from_tensor_slices(indices), 64)
@@ -143,45 +145,56 @@ class ImageFiles:
     def fingerprint(self) -> bytes:
         """What the split's checksum hashes instead of pixels: paths, sizes, modification
         times, orientations and the decoded shape (the cache key, too)."""
-        digest = hashlib.sha256(repr((self.image_shape, self.orientation.tolist())).encode())
+        digest = hashlib.sha256(repr((self.image_shape, self.headers.tolist())).encode())
         for path in self.paths:
             stat = os.stat(path)
             digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
         return digest.digest()
 
-    def _pixels(self, indices: Any, batch_size: int) -> Any:
+    def _pixels(self, indices: Any, batch_size: int, y: np.ndarray | None = None) -> Any:
         """``indices`` (a tf.data stream of ints) as batches of images, decoded in parallel
-        (or gathered from the decoded cache) and scaled."""
+        (or gathered from the decoded cache) and scaled; with ``y``, (images, targets)."""
         import tensorflow as tf
 
+        targets = tf.constant(y if y is not None else np.zeros(len(self), np.int64))
         cached = self._cached()
         if cached is not None:
 
             def gather(rows: Any) -> Any:
                 images = tf.numpy_function(lambda r: cached[r], [rows], tf.uint8, stateful=False)
                 images.set_shape((None, *self.image_shape))
-                return images
+                return images, tf.gather(targets, rows)
 
             stream = indices.batch(batch_size).map(
                 gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
             )
         else:
             paths = tf.constant(self.paths or ("",))
-            turns = tf.constant(self.orientation.astype(np.int32))
-            height, width = self.size
-            channels = self.channels
+            turns = tf.constant(self.headers[:, 0].astype(np.int32))
+            options = self._decoding(rounded=self.preprocessing is None)
 
             def decode(row: Any) -> Any:
-                return decode_image(paths[row], turns[row], height, width, channels)
+                image = decode_image(paths[row], turns[row], *self.image_shape, **options)
+                return image, targets[row]
 
             stream = indices.map(
                 decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
             ).batch(batch_size)
-        if self.preprocessing is not None:
-            stream = stream.map(
-                scale_batch(self.preprocessing), num_parallel_calls=tf.data.AUTOTUNE
-            )
-        return stream
+        scale = scale_batch(self.preprocessing) if self.preprocessing else tf.identity
+        if y is None:
+            return stream.map(lambda images, _: scale(images))
+        return stream.map(lambda images, labels: (scale(images), labels))
+
+    def _decoding(self, rounded: bool) -> dict[str, bool]:
+        """What decoding these files needs, decided once for the pipeline: EXIF turns only
+        when a file is tagged, antialiasing only when a file is larger than the target
+        (upscaling is the same without it, and each costs as much as the decode)."""
+        orientation, stored = self.headers[:, 0], self.headers[:, 1:]
+        return {
+            "turn": bool(np.any(orientation != 1)),
+            "antialias": bool(np.any(stored.max(axis=1) > min(self.size))),
+            "rounded": rounded,
+        }
 
     def _cached(self) -> np.ndarray | None:
         """The decoded uint8 array of every file, kept in ``cache`` (filled on first use,
@@ -210,13 +223,27 @@ class ImageFiles:
         return np.load(path, mmap_mode="r", allow_pickle=False)
 
 
-def decode_image(path: Any, orientation: Any, height: int, width: int, channels: int) -> Any:
-    """One file read, decoded, turned upright, resized (bilinear, antialiased) to uint8."""
+def decode_image(
+    path: Any,
+    orientation: Any,
+    height: int,
+    width: int,
+    channels: int,
+    *,
+    turn: bool = True,
+    antialias: bool = True,
+    rounded: bool = True,
+) -> Any:
+    """One file read, decoded, turned upright, resized bilinearly like Pillow; uint8 when
+    ``rounded`` (raw pixels), else float32 (to be scaled at once)."""
     import tensorflow as tf
 
     image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
-    image = upright(image, orientation)
-    image = tf.image.resize(image, (height, width), method="bilinear", antialias=True)
+    if turn:
+        image = upright(image, orientation)
+    image = tf.image.resize(image, (height, width), method="bilinear", antialias=antialias)
+    if not rounded:
+        return image
     return tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
 
 
@@ -264,21 +291,22 @@ def check_files(
 ) -> np.ndarray:
     """Every file opened with Pillow before anything trains: the pixel cap from its
     header, a full pass over its compressed data (a JPEG at 1/8 scale), a format
-    TensorFlow decodes; returns the EXIF orientations. The first bad file (in order) is
-    one BadInput line naming it."""
+    TensorFlow decodes. Returns each file's EXIF orientation, width and height (the
+    ``headers`` of :class:`ImageFiles`). The first bad file (in order) is one BadInput
+    line naming it."""
     workers = min(8, os.cpu_count() or 1)
 
-    def check(path: Path) -> int:
-        kind, orientation = check_image(path, max_pixels, key)
+    def check(path: Path) -> tuple[int, int, int]:
+        kind, orientation, (width, height) = check_image(path, max_pixels, key)
         if kind not in STREAM_FORMATS:
             raise BadInput(
                 f"{key}: {path} is {kind}; streamed folders take {', '.join(STREAM_FORMATS)} "
                 "(convert it, or read the folder into memory: data.stream: false)"
             )
-        return orientation
+        return orientation, width, height
 
     with ThreadPoolExecutor(workers) as pool:  # Pillow decodes without the GIL
-        return np.asarray(list(pool.map(check, paths)), np.uint8)
+        return np.asarray(list(pool.map(check, paths)), np.int64).reshape(-1, 3)
 
 
 def epoch_stream(
@@ -294,14 +322,10 @@ def epoch_stream(
     that order; an epoch's last batch may be smaller."""
     import tensorflow as tf
 
-    targets = tf.constant(y)
-
     def one_epoch(epoch: Any) -> Any:
         indices = tf.numpy_function(lambda e: order(int(e)), [epoch], tf.int64, stateful=False)
         indices.set_shape([len(x)])
-        rows = tf.data.Dataset.from_tensor_slices(indices)
-        labels = rows.batch(batch_size).map(lambda r: tf.gather(targets, r))
-        return tf.data.Dataset.zip((x._pixels(rows, batch_size), labels))
+        return x._pixels(tf.data.Dataset.from_tensor_slices(indices), batch_size, y)
 
     return tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
 
@@ -313,12 +337,7 @@ def model_input(x: Any, batch_size: int, y: np.ndarray | None = None) -> Any:
         return x if y is None else (x, y)
     import tensorflow as tf
 
-    images = x._pixels(tf.data.Dataset.range(len(x)), batch_size)
-    if y is not None:
-        images = tf.data.Dataset.zip(
-            (images, tf.data.Dataset.from_tensor_slices(y).batch(batch_size))
-        )
-    return images.prefetch(tf.data.AUTOTUNE)
+    return x._pixels(tf.data.Dataset.range(len(x)), batch_size, y).prefetch(tf.data.AUTOTUNE)
 
 
 def take(x: Any, indices: np.ndarray) -> Any:
