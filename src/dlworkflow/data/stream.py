@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -196,13 +197,18 @@ class ImageFiles:
             "rounded": rounded,
         }
 
+    @cached_property
+    def _cache_key(self) -> str:
+        """The files' fingerprint, once per object (it stats every file)."""
+        return hashlib.sha256(self.fingerprint()).hexdigest()[:32]
+
     def _cached(self) -> np.ndarray | None:
         """The decoded uint8 array of every file, kept in ``cache`` (filled on first use,
         then memory-mapped: pages are read from disk as batches need them)."""
         if self.cache is None or not self.paths:
             return None
         unscaled = replace(self, preprocessing=None, cache=None)
-        path = self.cache / f"{hashlib.sha256(unscaled.fingerprint()).hexdigest()[:32]}.npy"
+        path = self.cache / f"{self._cache_key}.npy"
         if not path.is_file():
             self.cache.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(dir=self.cache) as work:
