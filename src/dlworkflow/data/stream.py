@@ -134,9 +134,10 @@ class ImageFiles:
             images = cached[np.asarray(indices, np.int64)]
         elif len(indices) <= EAGER_READS:  # a sample grid's tile: no pipeline to build
             images = np.zeros((len(indices), *self.image_shape), np.uint8)
+            options = self._decoding(rounded=True)
             for row, index in enumerate(indices):
                 args = (self.paths[index], int(self.headers[index, 0]), *self.image_shape)
-                images[row] = decode_image(*args, **self._decoding(rounded=True)).numpy()
+                images[row] = decode_image(*args, **options).numpy()
         else:
             raw = replace(self, preprocessing=None)
             batches = raw._pixels(tf.data.Dataset.from_tensor_slices(indices), 64)
