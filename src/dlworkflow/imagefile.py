@@ -11,6 +11,8 @@ read without the tag is a face on its side (dlib then finds none):
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -32,6 +34,38 @@ def open_image(path: str | Path, max_pixels: int = MAX_PIXELS, key: str = "") ->
 
     ``key`` (e.g. ``data.source``) starts every error line.
     """
+    with _reading(path, max_pixels, key) as image:
+        upright = ImageOps.exif_transpose(image)  # a loaded copy, turned if tagged
+        upright.load()
+        return upright
+
+
+def check_image(
+    path: str | Path, max_pixels: int = MAX_PIXELS, key: str = ""
+) -> tuple[str, int, tuple[int, int]]:
+    """The file's format, EXIF orientation (1..8) and stored size (width, height), after
+    the same checks as
+    :func:`open_image` and a full pass over its compressed data (a truncated or damaged
+    file fails here), without keeping its pixels: a JPEG is decoded at 1/8 scale.
+
+    For pipelines that decode later (``data/stream.py``) yet must refuse a bad file
+    before training starts."""
+    with _reading(path, max_pixels, key) as image:
+        orientation = int(image.getexif().get(ORIENTATION, 1))
+        kind, size = str(image.format), image.size
+        if kind == "JPEG":
+            image.draft(image.mode, (1, 1))
+        image.load()
+        return kind, orientation if 1 <= orientation <= 8 else 1, size
+
+
+ORIENTATION = 0x0112  # the EXIF tag ImageOps.exif_transpose reads
+
+
+@contextmanager
+def _reading(path: str | Path, max_pixels: int, key: str) -> Iterator[Image.Image]:
+    """The opened image once its header is under ``max_pixels``; every failure inside is
+    one BadInput line naming the file."""
     path = Path(path)
     prefix = f"{key}: " if key else ""
     if not path.is_file():
@@ -43,9 +77,8 @@ def open_image(path: str | Path, max_pixels: int = MAX_PIXELS, key: str = "") ->
             with Image.open(path) as image:
                 width, height = image.size
                 if width * height <= max_pixels:
-                    upright = ImageOps.exif_transpose(image)  # a loaded copy, turned if tagged
-                    upright.load()
-                    return upright
+                    yield image
+                    return
     except (
         UnidentifiedImageError,
         OSError,

@@ -16,6 +16,7 @@ import numpy as np
 
 from dlworkflow.data.augment import AugmentSpec
 from dlworkflow.data.dataset import Dataset
+from dlworkflow.data.stream import bounded_sample
 from dlworkflow.errors import BadInput
 
 AUGMENT_PREVIEW = "augment_preview.png"  # in the run's figures/ and dlw data --out
@@ -93,7 +94,7 @@ def augmented_draws(
 
 def value_range(dataset: Dataset) -> tuple[float, float]:
     """The scaled inputs' range, for the contrast and brightness layers' clipping."""
-    x = dataset.train.x
+    x = bounded_sample(dataset.train.x)
     axes = tuple(range(x.ndim - 1))
     low, high = x.min(axis=axes).astype(np.float64), x.max(axis=axes).astype(np.float64)
     offset = np.asarray(dataset.preprocessing.offset)

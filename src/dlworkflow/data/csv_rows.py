@@ -11,7 +11,9 @@ MAX_BYTES = 200 * 1024 * 1024
 MAX_FIELD = 1024 * 1024  # one text cell
 
 
-def read_rows(path: Path, key: str = "data.source") -> tuple[list[str], list[list[str]]]:
+def read_rows(
+    path: Path, key: str = "data.source", delimiter: str = ","
+) -> tuple[list[str], list[list[str]]]:
     """Header (stripped) and data rows; a missing, huge, non-UTF-8, empty or ragged file
     is refused naming ``key``, the file and the row."""
     if not path.is_file():
@@ -22,7 +24,7 @@ def read_rows(path: Path, key: str = "data.source") -> tuple[list[str], list[lis
     csv.field_size_limit(MAX_FIELD)
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
+            rows = list(csv.reader(handle, delimiter=delimiter))
     except UnicodeDecodeError as error:
         raise BadInput(f"{key}: {path} is not UTF-8 text ({error.reason})") from None
     except csv.Error as error:

@@ -22,15 +22,17 @@ class RawData:
     name: str
     kind: Kind
     task: Task
-    x: np.ndarray
+    x: Any  # an array, or image files read on demand (data/stream.py's ImageFiles)
     y: np.ndarray
     class_names: list[str]
-    x_test: np.ndarray | None = None
+    x_test: Any = None
     y_test: np.ndarray | None = None
     value_max: float | None = None
     feature_names: list[str] = field(default_factory=list)
     impute: str | None = None  # blanks left in x, filled from the training split's stats
     cleaning: dict[str, Any] = field(default_factory=dict)  # rows a CSV's options removed
+    x_val: Any = None  # a source's own validation split (pre-split folders, listings)
+    y_val: np.ndarray | None = None
 
 
 def csv_targets(

@@ -18,7 +18,7 @@ Kind = Literal["image", "tabular", "series", "text"]
 class Split:
     """One split's raw inputs (as loaded, before scaling) and targets."""
 
-    x: np.ndarray
+    x: np.ndarray  # or image files read on demand (data/stream.py's ImageFiles)
     y: np.ndarray
 
     def __len__(self) -> int:
@@ -28,7 +28,8 @@ class Split:
         digest = hashlib.sha256()
         for array in (self.x, self.y):
             digest.update(str(array.shape).encode())
-            digest.update(np.ascontiguousarray(array).tobytes())
+            fingerprint = getattr(array, "fingerprint", None)  # streamed: files, not pixels
+            digest.update(fingerprint() if fingerprint else np.ascontiguousarray(array).tobytes())
         return digest.hexdigest()
 
 

@@ -13,6 +13,7 @@ from dlworkflow.data.preprocess import fit_preprocessing
 from dlworkflow.data.sources import load_source
 from dlworkflow.data.spec import DataSpec
 from dlworkflow.data.splits import split_indices, stratified_subset, tail_indices
+from dlworkflow.data.stream import bounded_sample, take
 from dlworkflow.errors import BadInput
 from dlworkflow.validation import first_error
 
@@ -33,7 +34,7 @@ def load_dataset(
         except ValidationError as error:
             raise BadInput(first_error(error, prefix="data")) from None
     seed = spec.seed if spec.seed is not None else (DEFAULT_SEED if seed is None else seed)
-    raw = load_source(spec.source, dict(spec.options))
+    raw = load_source(spec.source, dict(spec.options), spec.stream, spec.cache)
     classify = raw.task != "regression"
     stratify = raw.task in ("binary", "multiclass")  # label sets: random splits
     if classify and len(np.unique(raw.y)) < 2:
@@ -42,30 +43,38 @@ def load_dataset(
     x, y = raw.x, raw.y
     if spec.limit is not None:
         keep = stratified_subset(y, spec.limit, seed, stratify)
-        x, y = x[keep], y[keep]
+        x, y = take(x, keep), y[keep]
+
+    def own(x_own: Any, y_own: np.ndarray, offset: int) -> Split:
+        """A source's own split; with ``limit`` it shrinks in proportion."""
+        if spec.limit is None:
+            return Split(x_own, y_own)
+        share = round(spec.limit * len(y_own) / len(raw.y))
+        least = len(np.unique(y_own)) if stratify else 1  # one of each class
+        keep = stratified_subset(y_own, max(least, share), seed + offset, stratify)
+        return Split(take(x_own, keep), y_own[keep])
 
     test: Split | None
     if raw.x_test is not None:
-        test = Split(raw.x_test, raw.y_test)
-        if spec.limit is not None:  # the source's own test set shrinks in proportion
-            share = round(spec.limit * len(raw.y_test) / len(raw.y))
-            least = len(np.unique(raw.y_test)) if stratify else 1  # one of each class
-            keep = stratified_subset(raw.y_test, max(least, share), seed + 2, stratify)
-            test = Split(raw.x_test[keep], raw.y_test[keep])
+        test = own(raw.x_test, raw.y_test, 2)
     else:
         kept, held = split_indices(y, spec.split.test, seed, stratify, "test")
-        test = Split(x[held], y[held]) if len(held) else None
-        x, y = x[kept], y[kept]
+        test = Split(take(x, held), y[held]) if len(held) else None
+        x, y = take(x, kept), y[kept]
 
     val_fraction = (
         spec.split.val if raw.x_test is not None else spec.split.val / (1 - spec.split.test)
     )
-    if spec.split.val_from == "end":
-        kept, held = tail_indices(len(y), val_fraction)
+    val: Split | None
+    if raw.x_val is not None:  # pre-split folders and listings: as given
+        val, train = own(raw.x_val, raw.y_val, 3), Split(x, y)
     else:
-        kept, held = split_indices(y, val_fraction, seed + 1, stratify, "val")
-    val = Split(x[held], y[held]) if len(held) else None
-    train = Split(x[kept], y[kept])
+        if spec.split.val_from == "end":
+            kept, held = tail_indices(len(y), val_fraction)
+        else:
+            kept, held = split_indices(y, val_fraction, seed + 1, stratify, "val")
+        val = Split(take(x, held), y[held]) if len(held) else None
+        train = Split(take(x, kept), y[kept])
     if raw.task == "multilabel":
         check_label_columns(train.y, raw.class_names)
 
@@ -80,7 +89,7 @@ def load_dataset(
     scale = spec.scale
     if scale == "auto":
         scale = "unit" if raw.kind == "image" else "standard"
-    preprocessing = fit_preprocessing(train.x, scale, raw.value_max)
+    preprocessing = fit_preprocessing(bounded_sample(train.x), scale, raw.value_max)
     if spec.flatten is True:
         preprocessing = preprocessing.with_flatten(True)
     if raw.task == "regression" and spec.target_scale == "standard":

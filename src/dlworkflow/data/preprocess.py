@@ -28,7 +28,10 @@ class Preprocessing:
     target_factor: float = 1.0
 
     def apply(self, x: np.ndarray) -> np.ndarray:
-        """Scale (and flatten when asked) a batch of raw inputs into float32."""
+        """Scale (and flatten when asked) a batch of raw inputs into float32; streamed
+        image files (``data/stream.py``) stay unread, to be scaled as they are read."""
+        if hasattr(x, "scaled"):
+            return x.scaled(self)
         out = x.astype(np.float32)
         if self.scale != "none":
             out = (out - np.asarray(self.offset, np.float32)) / np.asarray(self.factor, np.float32)

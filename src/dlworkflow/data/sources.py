@@ -19,12 +19,13 @@ from typing import Any
 import numpy as np
 
 from dlworkflow.data.csv_targets import FLOAT32_MAX, MAX_CSV_CLASSES, RawData, csv_targets
+from dlworkflow.data.layouts import IMAGE_SUFFIXES as IMAGE_SUFFIXES  # masks.py reads it here
+from dlworkflow.data.layouts import ImageListing
 from dlworkflow.data.multilabel import is_label_list, load_digits_traits, load_multilabel_csv
 from dlworkflow.errors import BadInput, WorkFailed
 from dlworkflow.imagefile import MAX_PIXELS, check_max_pixels, open_image
 from dlworkflow.ranges import whole_number
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff", ".webp"}
 MAX_CSV_FIELD = 1_000  # characters in one CSV field; numbers and class names are shorter
 
 
@@ -32,11 +33,28 @@ MAX_CSV_FIELD = 1_000  # characters in one CSV field; numbers and class names ar
 TABLE_OPTIONS = {"drop", "categorical", "missing", "outliers"}
 
 
-def load_source(source: str, options: dict[str, Any]) -> RawData:
-    """Dispatch on the source string of a data spec."""
+def load_source(
+    source: str,
+    options: dict[str, Any],
+    stream: bool | str = "auto",
+    cache: bool | str | None = None,
+) -> RawData:
+    """Dispatch on the source string of a data spec; ``stream`` and ``cache`` (data.stream,
+    data.cache) concern image folders and listings only."""
     kind, _, argument = source.partition(":")
+    reading = {"stream": stream, "cache": cache}
     if kind == "folder" and argument:
-        return load_image_folder(Path(argument), **_options("folder", options, _FOLDER_OPTIONS))
+        options = _options("folder", options, _FOLDER_OPTIONS)
+        return load_image_folder(Path(argument), **options, **reading)
+    if kind == "list" and argument:
+        options = _options("list", options, _FOLDER_OPTIONS)
+        return load_image_list(Path(argument), **options, **reading)
+    if stream is True or cache not in (None, False):
+        key = "data.stream" if stream is True else "data.cache"
+        raise BadInput(
+            f"{key}: applies to image folders and listings (folder:PATH, list:PATH); "
+            f"'{source}' is read into memory"
+        )
     if kind == "csv" and argument and is_label_list(options.get("target")):  # multilabel
         return load_multilabel_csv(Path(argument), **_options("csv", options, {"target", "task"}))
     if kind == "csv" and argument and set(options) & TABLE_OPTIONS:  # pandas: the notes' way
@@ -54,7 +72,9 @@ def load_source(source: str, options: dict[str, Any]) -> RawData:
         return load_named(source)
     path = Path(source)
     if path.is_dir():
-        return load_source(f"folder:{source}", options)
+        return load_source(f"folder:{source}", options, stream, cache)
+    if path.suffix.lower() == ".tsv":
+        return load_source(f"list:{source}", options, stream, cache)
     if path.suffix.lower() == ".csv":
         return load_source(f"csv:{source}", options)
     known = sorted(BUNDLED) + sorted(NAMED)
@@ -62,7 +82,7 @@ def load_source(source: str, options: dict[str, Any]) -> RawData:
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     raise BadInput(
         f"data.source: unknown source '{source}'{hint}; use one of {', '.join(known)}, "
-        "folder:PATH or csv:PATH"
+        "folder:PATH, list:PATH (images listed in a CSV/TSV) or csv:PATH"
     )
 
 
@@ -360,49 +380,93 @@ def load_image_folder(
     image_size: int | list[int] = 64,
     color_mode: str = "rgb",
     max_pixels: int = MAX_PIXELS,
+    *,
+    stream: bool | str = "auto",
+    cache: bool | str | None = None,
 ) -> RawData:
-    """The course's ``dataset/<class>/*.jpg`` layout; every image resized (stretched).
+    """The course's ``dataset/<class>/*.jpg`` layout, or pre-split ``train/``, ``val/``,
+    ``test/`` folders of it (``data/layouts.py``); every image resized (stretched).
 
     ``max_pixels`` caps each file's size (checked from its header, before decoding)."""
-    from PIL import Image
+    from dlworkflow.data.layouts import folder_listing
 
+    size = _image_options(image_size, color_mode, max_pixels)
+    return load_image_listing(folder_listing(root), *size, stream=stream, cache=cache)
+
+
+def load_image_list(
+    path: Path,
+    image_size: int | list[int] = 64,
+    color_mode: str = "rgb",
+    max_pixels: int = MAX_PIXELS,
+    *,
+    stream: bool | str = "auto",
+    cache: bool | str | None = None,
+) -> RawData:
+    """A CSV/TSV listing ``path,label[,split]`` of image files (``data/layouts.py``)."""
+    from dlworkflow.data.layouts import list_listing
+
+    size = _image_options(image_size, color_mode, max_pixels)
+    return load_image_listing(list_listing(path), *size, stream=stream, cache=cache)
+
+
+def _image_options(
+    image_size: int | list[int], color_mode: str, max_pixels: int
+) -> tuple[tuple[int, int], int, int]:
     check_max_pixels(max_pixels, "data.options.max_pixels")
     if color_mode not in ("rgb", "grayscale"):
         raise BadInput(f"data.options.color_mode: '{color_mode}' is not rgb or grayscale")
-    height, width = _image_size(image_size)
-    if not root.is_dir():
-        raise BadInput(f"data.source: folder {root} does not exist")
-    class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if len(class_dirs) < 2:
-        raise BadInput(
-            f"data.source: {root} has {len(class_dirs)} class subfolder(s); "
-            "a classification dataset needs at least 2 (one subfolder per class)"
-        )
-    images, labels = [], []
-    for label, class_dir in enumerate(class_dirs):
-        files = sorted(
-            p for p in class_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-        )
-        if not files:
-            raise BadInput(
-                f"data.source: class folder {class_dir} holds no images "
-                f"({', '.join(sorted(IMAGE_SUFFIXES))})"
-            )
-        for file in files:
-            image = open_image(file, max_pixels, "data.source")
-            image = image.convert("RGB" if color_mode == "rgb" else "L")
-            image = image.resize((width, height), Image.Resampling.BILINEAR)
-            images.append(np.asarray(image, dtype=np.uint8))
-            labels.append(label)
+    return _image_size(image_size), 3 if color_mode == "rgb" else 1, max_pixels
+
+
+def load_image_listing(
+    listing: ImageListing,
+    size: tuple[int, int],
+    channels: int,
+    max_pixels: int,
+    *,
+    stream: bool | str,
+    cache: bool | str | None,
+) -> RawData:
+    """Each split's images: in memory (decoded now with Pillow), or as
+    :class:`~dlworkflow.data.stream.ImageFiles` read on demand when ``stream`` says so
+    (``auto``: when the float32 arrays would pass 1 GiB), every file checked now."""
+    from dlworkflow.data.stream import ImageFiles, cache_folder, check_files, stream_choice
+
+    folder = cache_folder(cache)
+    count = sum(len(files) for files, _ in listing.splits.values())
+    streamed = stream_choice(stream, count, (*size, channels))
+
+    def images(files: list[Path]) -> np.ndarray | ImageFiles:
+        if streamed:
+            headers = check_files(files, max_pixels)
+            return ImageFiles(tuple(map(str, files)), headers, size, channels, cache=folder)
+        pixels = [_read_image(file, size, channels, max_pixels) for file in files]
+        return _with_channel_axis(np.stack(pixels))
+
+    parts = {name: (images(files), y) for name, (files, y) in listing.splits.items()}
+    val, test = parts.get("val", (None, None)), parts.get("test", (None, None))
     return RawData(
-        name=root.name,
+        name=listing.name,
         kind="image",
-        task="binary" if len(class_dirs) == 2 else "multiclass",
-        x=_with_channel_axis(np.stack(images)),
-        y=np.asarray(labels, np.int64),
-        class_names=[d.name for d in class_dirs],
+        task="binary" if len(listing.class_names) == 2 else "multiclass",
+        x=parts["train"][0],
+        y=parts["train"][1],
+        class_names=listing.class_names,
+        x_test=test[0],
+        y_test=test[1],
+        x_val=val[0],
+        y_val=val[1],
         value_max=255.0,
     )
+
+
+def _read_image(file: Path, size: tuple[int, int], channels: int, max_pixels: int) -> np.ndarray:
+    from PIL import Image
+
+    image = open_image(file, max_pixels, "data.source").convert("RGB" if channels == 3 else "L")
+    image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+    return np.asarray(image, dtype=np.uint8)
 
 
 def _image_size(size: int | list[int]) -> tuple[int, int]:

@@ -36,7 +36,9 @@ class DataSpec(StrictModel):
     """A dataset and how to split and preprocess it.
 
     ``source`` is a bundled name (digits, diabetes, digits_traits, circles, moons, blobs), a
-    named dataset (mnist, fashion_mnist, cifar10, flowers17), ``folder:PATH`` or ``csv:PATH``.
+    named dataset (mnist, fashion_mnist, cifar10, flowers17), ``folder:PATH`` (class
+    subfolders, or ``train/``, ``val/``, ``test/`` of them), ``list:PATH`` (a CSV/TSV of
+    ``path,label`` rows, optional ``split``) or ``csv:PATH``.
     """
 
     source: str = "digits"
@@ -48,5 +50,9 @@ class DataSpec(StrictModel):
     target_scale: Literal["standard", "none"] = "standard"  # regression: standardised on train
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     augment: AugmentSpec | None = None  # image + mask together (task: segmentation)
+    # image folders and listings: read on demand through tf.data (data/stream.py) instead
+    # of into memory; auto streams when the float32 arrays would pass 1 GiB
+    stream: Literal["auto"] | bool = "auto"
+    cache: bool | str | None = None  # streamed: decoded images kept in this folder (true: tmp)
 
     _shorthand = model_validator(mode="before")(shorthand("source"))

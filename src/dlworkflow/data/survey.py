@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from dlworkflow.data.dataset import Dataset, class_counts
+from dlworkflow.data.stream import bounded_sample
 from dlworkflow.figures import display_rgb, mosaic, plt, save_figure
 
 
@@ -20,21 +21,23 @@ def survey(dataset: Dataset) -> dict:
     """Plain numbers about the raw splits."""
     splits = {}
     for name, split in dataset.splits().items():
+        x = bounded_sample(split.x)  # a streamed split: statistics of a spread sample
         entry = {
             "size": len(split),
             "x_shape": list(split.x.shape),
             "dtype": str(split.x.dtype),
-            "min": float(split.x.min()),
-            "max": float(split.x.max()),
-            "mean": float(split.x.mean()),
-            "std": float(split.x.std()),
+            **({"sampled": len(x)} if len(x) < len(split) else {}),
+            "min": float(x.min()),
+            "max": float(x.max()),
+            "mean": float(x.mean()),
+            "std": float(x.std()),
         }
-        if dataset.kind == "image" and split.x.ndim == 4:  # per channel, as normalisers use
-            pixels = split.x.reshape(-1, split.x.shape[-1]).astype(np.float64)
+        if dataset.kind == "image" and x.ndim == 4:  # per channel, as normalisers use
+            pixels = x.reshape(-1, x.shape[-1]).astype(np.float64)
             entry["channel_mean"] = pixels.mean(axis=0).tolist()
             entry["channel_std"] = pixels.std(axis=0).tolist()
         elif dataset.kind == "tabular":  # per column: the notes' describe()
-            columns = split.x.astype(np.float64)
+            columns = x.astype(np.float64)
             entry["columns"] = {
                 name: {"mean": float(m), "std": float(d), "min": float(lo), "max": float(hi)}
                 for name, m, d, lo, hi in zip(

@@ -44,14 +44,14 @@ def misclassified_gallery_figure(
     predicted = predicted_labels(y_prob)
     columns = math.ceil(math.sqrt(len(indices)))
     rows = math.ceil(len(indices) / columns)
-    side = int(np.asarray(images).shape[1]) if np.asarray(images).ndim > 2 else 8
+    side = int(images.shape[1]) if len(images.shape) > 2 else 8
     tile = min(2.4, max(1.5, side / 16))  # 8×8 digits small, 28×28 and photos larger
     figure, axes = plt.subplots(
         rows, columns, figsize=(tile * columns, (tile + 0.1) * rows + 0.4), squeeze=False
     )
     for axis in axes.flat:
         axis.axis("off")
-    shown = np.asarray(images)[indices]
+    shown = np.asarray(images[indices])  # only these read from a streamed split
     grey_range = (float(shown.min()), float(shown.max()))  # one scale for every tile
     for axis, index, image in zip(axes.flat, indices, shown, strict=False):
         show_image(axis, image, grey_range)

@@ -12,6 +12,7 @@ from dlworkflow import runfolder
 from dlworkflow.atomic import write_json, write_npz, write_with
 from dlworkflow.config import ExperimentConfig, load_config, read_config_mapping
 from dlworkflow.data.augment_layers import AUGMENT_PREVIEW, augment_preview
+from dlworkflow.data.stream import model_input
 from dlworkflow.data.survey import survey_figures
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import evaluate_predictions, save_training_curves
@@ -162,7 +163,8 @@ def _train_and_evaluate(
 
     split_name, split = evaluation_split(dataset)
     x_eval, y_eval = arrays(split)
-    y_prob = model.predict(x_eval, batch_size=config.train.batch_size, verbose=0)
+    batch = config.train.batch_size
+    y_prob = model.predict(model_input(x_eval, batch), batch_size=batch, verbose=0)
     # one pass: scores from y_prob; several replicas scale the compiled loss, so evaluate
     replicated = len(replica_devices(config.train.distribute)) > 1
     one_pass = None if replicated else scores_from_predictions(model, y_eval, y_prob)

@@ -25,6 +25,7 @@ from dlworkflow import runfolder
 from dlworkflow.atomic import write_json, write_npz, write_text, write_with
 from dlworkflow.config import ExperimentConfig
 from dlworkflow.data import Preprocessing, load_dataset
+from dlworkflow.data.stream import model_input
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import evaluate_predictions
 from dlworkflow.evaluate.plots import training_curves_figure
@@ -237,7 +238,7 @@ def _fine_tune(
     split_name, split = evaluation_split(dataset)
     x_eval, y_eval = prepared.arrays(split)
     batch = config.train.batch_size
-    y_prob = model.predict(x_eval, batch_size=batch, verbose=0)
+    y_prob = model.predict(model_input(x_eval, batch), batch_size=batch, verbose=0)
     scores = scores_from_predictions(model, y_eval, y_prob) or model.evaluate(
         x_eval, y_eval, batch_size=batch, verbose=0, return_dict=True
     )

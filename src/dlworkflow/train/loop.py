@@ -13,6 +13,7 @@ import keras
 import numpy as np
 from rich.console import Console
 
+from dlworkflow.data.stream import ImageFiles, model_input
 from dlworkflow.errors import WorkFailed
 from dlworkflow.runfolder import CHECKPOINTS
 from dlworkflow.train.checkpoints import (
@@ -143,14 +144,15 @@ def fit(
             {"x": epoch_batches(*train, spec.batch_size, seed, resumed_from, spec.epochs,
                                 augment, spec.shuffle),
              "steps_per_epoch": steps}
-            if spec.shuffle or augment is not None
+            if spec.shuffle or augment is not None or isinstance(train[0], ImageFiles)
             else {"x": train[0], "y": train[1], "batch_size": spec.batch_size}
         )  # fmt: skip
+        val_data = validation and model_input(validation[0], spec.batch_size, validation[1])
         model.fit(
             **data,
             epochs=spec.epochs,
             initial_epoch=resumed_from,
-            validation_data=validation,
+            validation_data=val_data,
             shuffle=False,
             callbacks=callbacks,
             verbose=0,

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from dlworkflow.data.stream import ImageFiles, epoch_stream
+
 
 def epoch_order(samples: int, seed: int, epoch: int) -> np.ndarray:
     """The permutation of ``range(samples)`` used in ``epoch`` (0-based)."""
@@ -46,27 +48,32 @@ def epoch_batches(
     import tensorflow as tf
 
     samples = len(x)
-    features, targets = tf.constant(x), tf.constant(y)
 
-    def order(epoch: tf.Tensor) -> tf.data.Dataset:
-        indices = tf.numpy_function(
-            lambda e: epoch_order(samples, seed, int(e)) if shuffle else np.arange(samples),
-            [epoch],
-            tf.int64,
-            stateful=False,
-        )
-        indices.set_shape([samples])
-        return tf.data.Dataset.from_tensor_slices(indices).batch(batch_size)
+    def permutation(epoch: int) -> np.ndarray:
+        return epoch_order(samples, seed, epoch) if shuffle else np.arange(samples)
 
-    stream = (
-        tf.data.Dataset.range(first_epoch, epochs)
-        .flat_map(order)
-        .map(
-            lambda rows: (tf.gather(features, rows), tf.gather(targets, rows)),
-            num_parallel_calls=tf.data.AUTOTUNE,
-            deterministic=True,
+    if isinstance(x, ImageFiles):  # files decoded in each epoch's order (data.stream)
+        stream = epoch_stream(x, y, batch_size, permutation, first_epoch, epochs)
+        features = tf.constant(x[:1])
+    else:
+        features, targets = tf.constant(x), tf.constant(y)
+
+        def order(epoch: tf.Tensor) -> tf.data.Dataset:
+            indices = tf.numpy_function(
+                lambda e: permutation(int(e)), [epoch], tf.int64, stateful=False
+            )
+            indices.set_shape([samples])
+            return tf.data.Dataset.from_tensor_slices(indices).batch(batch_size)
+
+        stream = (
+            tf.data.Dataset.range(first_epoch, epochs)
+            .flat_map(order)
+            .map(
+                lambda rows: (tf.gather(features, rows), tf.gather(targets, rows)),
+                num_parallel_calls=tf.data.AUTOTUNE,
+                deterministic=True,
+            )
         )
-    )
     if augment is not None:  # one map call at a time: the layers' seeds advance in order
         # the random layers draw once per batch whatever its size: replaying the batches of
         # the epochs already done on one sample puts a resumed run's draws where they were
