@@ -17,6 +17,7 @@ def test_default_run_on_digits(tmp_path: Path):
     assert metrics["split"] == "test" and metrics["accuracy"] >= 0.95
     assert (folder / "model.keras").is_file() and (folder / "predictions.npz").is_file()
     assert "accuracy" in result.stdout and str(Path("runs") / "digits-mlp") in result.stdout
+    assert "step_seconds" not in result.stdout and "{'" not in result.stdout  # no raw dicts
 
 
 def test_data_survey_writes_figures(tmp_path: Path):

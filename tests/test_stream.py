@@ -182,7 +182,34 @@ def _listing(tmp_path: Path, rows: list[str], header: str = "path,label") -> Pat
     return path
 
 
+def _picture_path(name: str, index: int) -> str:
+    """Where :func:`_classes` wrote picture ``index`` of class ``name`` (PNG and JPEG alternate)."""
+    return f"pics/{name}/{index}{'.png' if index % 2 == 0 else '.jpg'}"
+
+
+def _always_a() -> list[str]:
+    return [f"{_picture_path(n, i)},1,{i % 2}" for n in CLASSES for i in range(4)]
+
+
 GOOD_ROWS = [f"pics/{name}/{i}.png" + f",{name}" for name in CLASSES for i in (0, 2)]
+
+
+def test_a_multilabel_listing_gives_a_label_matrix(tmp_path: Path):
+    """``path,a,b[,split]`` with 0/1 cells: a multilabel dataset of images, streamed or not."""
+    rows = [
+        f"{_picture_path(name, i)},{int(name != 'cat')},{i % 2},{'test' if i == 3 else 'train'}"
+        for name in CLASSES
+        for i in range(4)
+    ]
+    listing = _listing(tmp_path, rows, "path,not_cat,odd,split")
+    for stream in (False, True):
+        dataset = load_dataset(
+            {"source": f"list:{listing}", "options": {"image_size": 16}, "stream": stream,
+             "split": {"val": 0.0}}
+        )  # fmt: skip
+        assert dataset.task == "multilabel" and dataset.class_names == ["not_cat", "odd"]
+        assert dataset.test.y.tolist() == [[0, 1], [1, 1], [1, 1]]
+        assert dataset.train.y.shape == (9, 2) and len(dataset.train.x) == 9
 
 
 def _split_listing(tmp_path: Path, last_row: str) -> str:
@@ -265,10 +292,20 @@ BAD = {
         {},
         "label column(s) none",
     ),
-    "multilabel listing (not yet)": (
-        lambda t: f"list:{_listing(t, ['pics/cat/0.png,1,0'], 'path,a,b')}",
+    "multilabel listing, a cell not 0/1": (
+        lambda t: f"list:{_listing(t, ['pics/cat/0.png,1,0', 'pics/dog/0.png,yes,1'], 'path,a,b')}",
         {},
-        "multilabel listings (path,label1,label2,…) are not supported yet",
+        "list.csv row 3 column 'a': 'yes' is not 0 or 1",
+    ),
+    "label beside other label columns": (
+        lambda t: f"list:{_listing(t, ['pics/cat/0.png,cat,1'], 'path,label,b')}",
+        {},
+        "label column(s) label, b",
+    ),
+    "multilabel listing, one label always on": (
+        lambda t: f"list:{_listing(t, _always_a(), 'path,a,b')}",
+        {},
+        "label 'a' is 1 in every one of the",
     ),
     "bad stream value": (lambda t: "digits", {"stream": "sometimes"}, "data.stream"),
     "stream on a non-image source": (lambda t: "digits", {"stream": True}, "data.stream: applies"),

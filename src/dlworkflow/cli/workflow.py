@@ -60,8 +60,8 @@ def run_command(
     table = Table(title=escape(f"{result.config.name}: {result.metrics['split']} metrics"))
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for name, value in result.metrics.items():
-        if name != "evaluation":
+    for name, value in result.metrics.items():  # nested records: metrics.json, the report
+        if not isinstance(value, (dict, list)):
             table.add_row(name, f"{value:.4f}" if isinstance(value, float) else escape(str(value)))
     out.print(table)
     report_text = result.metrics["evaluation"].get("report_text")

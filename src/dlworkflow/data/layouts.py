@@ -3,8 +3,9 @@
 Three layouts: the course's ``dataset/<class>/*.jpg`` (one pool, split later);
 pre-split folders ``train/``, ``val/``|``valid/``|``validation/``, ``test/``, each with
 the same class subfolders (the notes' layout, used as given); and a CSV/TSV listing
-``path,label`` (optional ``split`` column) whose paths are relative to the listing's
-folder and may not leave it (the listing may come from someone else).
+``path,label`` — or ``path,label1,label2,…`` with 0/1 cells for multilabel data —
+(optional ``split`` column) whose paths are relative to the listing's folder and may not
+leave it (the listing may come from someone else).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from dlworkflow.data.csv_rows import column, read_rows
+from dlworkflow.data.multilabel import zero_one
 from dlworkflow.errors import BadInput
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff", ".webp"}
@@ -25,8 +27,9 @@ KEY = "data.source"
 
 @dataclass
 class ImageListing:
-    """Files and integer labels per split: ``train`` always (the whole pool when the
-    source gives no splits), ``val`` and ``test`` when the source gives them."""
+    """Files and labels per split (integer class ids, or 0/1 rows ``(n, labels)`` for a
+    multilabel listing): ``train`` always (the whole pool when the source gives no
+    splits), ``val`` and ``test`` when the source gives them."""
 
     name: str
     class_names: list[str]
@@ -105,8 +108,8 @@ def _class_folders(
 
 def label_columns(header: list[str]) -> list[str]:
     """The columns of a listing that hold labels: all but ``path`` and ``split``. One,
-    named ``label``, is a class per row; several (``path,a,b,c``, 0/1 each) would be
-    multilabel, which :func:`list_listing` refuses for now."""
+    named ``label``, is a class per row; several (``path,a,b,c``, 0/1 each) are the labels
+    of a multilabel dataset."""
     return [name for name in header if name not in ("path", "split")]
 
 
@@ -114,40 +117,24 @@ def list_listing(path: Path) -> ImageListing:
     """A CSV (or ``.tsv``) listing ``path,label[,split]``; every path relative to the
     listing's folder, inside it, naming an existing file."""
     header, rows = read_rows(path, KEY, "\t" if path.suffix.lower() == ".tsv" else ",")
-    path_at = column(header, "path", path, KEY)
+    column(header, "path", path, KEY)  # refused with a clear line when missing
     labels = label_columns(header)
-    if labels != ["label"]:
+    if labels != ["label"] and (len(labels) < 2 or "label" in labels):
         raise BadInput(
             f"{KEY}: {path.name} has the label column(s) {', '.join(labels) or 'none'}; a "
-            "listing has the columns path and label (and optionally split); multilabel "
-            "listings (path,label1,label2,…) are not supported yet"
+            "listing has the columns path and label, or path and two or more 0/1 label "
+            "columns for multilabel data (and optionally split)"
         )
+    if labels != ["label"]:
+        return _multilabel_listing(path, header, rows, labels)
     label_at = header.index("label")
-    split_at = header.index("split") if "split" in header else None
-    base = path.parent.resolve()
     entries: list[tuple[str, Path, str]] = []
     for number, row in enumerate(rows, start=2):
         where = f"{KEY}: {path.name} row {number}"
-        text, label = row[path_at].strip(), row[label_at].strip()
-        if not text or not label:
-            raise BadInput(f"{where}: the {'path' if not text else 'label'} is blank")
-        file = (base / text).resolve()
-        if Path(text).is_absolute() or not file.is_relative_to(base):
-            raise BadInput(
-                f"{where}: '{text}' leads outside {base}; paths are relative to the "
-                "listing's folder and stay inside it"
-            )
-        if not file.is_file():
-            raise BadInput(f"{where}: image file {text} does not exist")
-        split = "train"
-        if split_at is not None:
-            given = row[split_at].strip().lower()
-            if given not in SPLIT_NAMES:
-                raise BadInput(
-                    f"{where}: split '{row[split_at].strip()}' is not one of "
-                    f"{', '.join(SPLIT_NAMES)}"
-                )
-            split = SPLIT_NAMES[given]
+        split, file = _split_and_file(path, header, row, where)
+        label = row[label_at].strip()
+        if not label:
+            raise BadInput(f"{where}: the label is blank")
         entries.append((split, file, label))
     names = sorted({label for split, _, label in entries if split == "train"})
     if not names:
@@ -173,3 +160,48 @@ def list_listing(path: Path) -> ImageListing:
         names,
         {split: (files, np.asarray(ids, np.int64)) for split, (files, ids) in splits.items()},
     )
+
+
+def _multilabel_listing(
+    path: Path, header: list[str], rows: list[list[str]], labels: list[str]
+) -> ImageListing:
+    """``path,a,b,c[,split]`` rows with a 0/1 cell per label."""
+    columns = [header.index(name) for name in labels]
+    splits: dict[str, tuple[list[Path], list[list[int]]]] = {}
+    for number, row in enumerate(rows, start=2):
+        where = f"{KEY}: {path.name} row {number}"
+        split, file = _split_and_file(path, header, row, where)
+        cells = [zero_one(row[at], f"{where} column '{header[at]}'") for at in columns]
+        files, ids = splits.setdefault(split, ([], []))
+        files.append(file)
+        ids.append(cells)
+    if "train" not in splits:
+        raise BadInput(f"{KEY}: {path.name} has no rows of the train split")
+    return ImageListing(
+        path.stem,
+        labels,
+        {split: (files, np.asarray(ids, np.int64)) for split, (files, ids) in splits.items()},
+    )
+
+
+def _split_and_file(path: Path, header: list[str], row: list[str], where: str) -> tuple[str, Path]:
+    """A row's split (train when the listing has no split column) and its image file,
+    which must lie inside the listing's folder."""
+    text = row[header.index("path")].strip()
+    if not text:
+        raise BadInput(f"{where}: the path is blank")
+    base = path.parent.resolve()
+    file = (base / text).resolve()
+    if Path(text).is_absolute() or not file.is_relative_to(base):
+        raise BadInput(
+            f"{where}: '{text}' leads outside {base}; paths are relative to the "
+            "listing's folder and stay inside it"
+        )
+    if not file.is_file():
+        raise BadInput(f"{where}: image file {text} does not exist")
+    if "split" not in header:
+        return "train", file
+    given = row[header.index("split")].strip()
+    if given.lower() not in SPLIT_NAMES:
+        raise BadInput(f"{where}: split '{given}' is not one of {', '.join(SPLIT_NAMES)}")
+    return SPLIT_NAMES[given.lower()], file

@@ -76,7 +76,8 @@ def load_dataset(
         val = Split(take(x, held), y[held]) if len(held) else None
         train = Split(take(x, kept), y[kept])
     if raw.task == "multilabel":
-        check_label_columns(train.y, raw.class_names)
+        given = "data.source" if spec.source.startswith("list:") else "data.options.target"
+        check_label_columns(train.y, raw.class_names, given)
 
     if raw.impute is not None:  # a CSV's blanks, filled from training statistics only
         from dlworkflow.data.csv_table import impute_splits

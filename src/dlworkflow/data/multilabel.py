@@ -53,7 +53,8 @@ def load_multilabel_csv(path: Path, target: list[Any], task: str = "auto") -> Ra
         for column, index in enumerate(features):
             x[number - 2, column] = _feature(row[index], path, header[index], number)
         for column, index in enumerate(target_columns):
-            y[number - 2, column] = _zero_one(row[index], path, header[index], number)
+            where = f"data.options.target: {path.name} row {number} column '{header[index]}'"
+            y[number - 2, column] = zero_one(row[index], where)
     return RawData(
         path.stem,
         "tabular",
@@ -85,8 +86,11 @@ def load_digits_traits() -> RawData:
     )
 
 
-def check_label_columns(y_train: np.ndarray, names: list[str]) -> None:
-    """Refuse a label that is all 0 or all 1 in the training split.
+def check_label_columns(
+    y_train: np.ndarray, names: list[str], key: str = "data.options.target"
+) -> None:
+    """Refuse a label that is all 0 or all 1 in the training split (``key`` names where
+    the labels were given: a CSV's target list, or an image listing's source).
 
     Refused rather than warned: the model can only learn a constant for it, its F1,
     ROC-AUC and tuned threshold are undefined, and the micro/macro averages would carry
@@ -97,9 +101,9 @@ def check_label_columns(y_train: np.ndarray, names: list[str]) -> None:
         if count in (0, len(y_train)):
             value = 0 if count == 0 else 1
             raise BadInput(
-                f"data.options.target: label '{name}' is {value} in every one of the "
-                f"{len(y_train)} training rows, so nothing can be learned about it; drop it "
-                "from the list or use more data"
+                f"{key}: label '{name}' is {value} in every one of the {len(y_train)} "
+                "training rows, so nothing can be learned about it; drop it from the list "
+                "or use more data"
             )
 
 
@@ -119,16 +123,15 @@ def _label_names(target: list[Any]) -> list[str]:
     return [name.strip() for name in target]
 
 
-def _zero_one(text: str, path: Path, column: str, row: int) -> int:
+def zero_one(text: str, where: str) -> int:
+    """A label cell as 0 or 1; anything else refused, ``where`` naming key, file, row and
+    column."""
     try:
         value = float(text)
     except ValueError:
         value = np.nan
     if value not in (0.0, 1.0):
-        raise BadInput(
-            f"data.options.target: {path.name} row {row} column '{column}': '{text.strip()}' is "
-            "not 0 or 1 (each label column holds 0 or 1)"
-        )
+        raise BadInput(f"{where}: '{text.strip()}' is not 0 or 1 (each label column holds 0 or 1)")
     return int(value)
 
 

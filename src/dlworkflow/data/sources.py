@@ -419,6 +419,12 @@ def _image_options(
     return _image_size(image_size), 3 if color_mode == "rgb" else 1, max_pixels
 
 
+def _listing_task(listing: ImageListing) -> str:
+    if listing.splits["train"][1].ndim == 2:  # a 0/1 column per label
+        return "multilabel"
+    return "binary" if len(listing.class_names) == 2 else "multiclass"
+
+
 def load_image_listing(
     listing: ImageListing,
     size: tuple[int, int],
@@ -449,7 +455,7 @@ def load_image_listing(
     return RawData(
         name=listing.name,
         kind="image",
-        task="binary" if len(listing.class_names) == 2 else "multiclass",
+        task=_listing_task(listing),
         x=parts["train"][0],
         y=parts["train"][1],
         class_names=listing.class_names,
