@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from dlworkflow.evaluate.classification import predicted_labels
-from dlworkflow.figures import display_rgb, plt
+from dlworkflow.figures import display_rgb, mosaic, plt
 
 EPSILON = 1e-7  # the floor Keras puts under probabilities in its cross-entropy
 
@@ -44,27 +44,44 @@ def misclassified_gallery_figure(
     predicted = predicted_labels(y_prob)
     columns = math.ceil(math.sqrt(len(indices)))
     rows = math.ceil(len(indices) / columns)
-    side = int(images.shape[1]) if len(images.shape) > 2 else 8
-    tile = min(2.4, max(1.5, side / 16))  # 8×8 digits small, 28×28 and photos larger
-    figure, axes = plt.subplots(
-        rows, columns, figsize=(tile * columns, (tile + 0.1) * rows + 0.4), squeeze=False
-    )
-    for axis in axes.flat:
-        axis.axis("off")
     shown = np.asarray(images[indices])  # only these read from a streamed split
-    grey_range = (float(shown.min()), float(shown.max()))  # one scale for every tile
-    for axis, index, image in zip(axes.flat, indices, shown, strict=False):
-        show_image(axis, image, grey_range)
+    tiles = _tiles_on_one_scale(shown)
+    height, width = tiles.shape[1:3]
+    tile = min(2.4, max(1.5, width / 16))  # 8×8 digits small, 28×28 and photos larger
+    gap = max(3, round(0.35 * height))  # room for each tile's two-line title
+    grid, origins = mosaic(tiles, columns, gap)
+    figure = plt.figure(figsize=(tile * columns, (tile + 0.35) * rows))
+    axis = figure.add_axes((0.0, 0.0, 1.0, 1.0))
+    axis.imshow(grid, interpolation="nearest")
+    axis.set_anchor("N")
+    axis.axis("off")
+    for (top, left), index in zip(origins, indices, strict=True):
         guess = predicted[index]
-        axis.set_title(
-            f"true {class_names[y_true[index]]} / pred {class_names[guess]} "
-            f"(p={probabilities[index, guess]:.2f})",
+        axis.text(
+            left + width / 2,
+            top - 0.5,
+            f"true {class_names[y_true[index]]}\n"
+            f"pred {class_names[guess]} (p={probabilities[index, guess]:.2f})",
+            ha="center",
+            va="bottom",
             fontsize=7,
         )
     wrong = int(np.sum(predicted != y_true))
-    figure.suptitle(f"the {len(indices)} highest-loss mistakes of {wrong} misclassified")
-    figure.tight_layout()
+    figure.suptitle(
+        f"the {len(indices)} highest-loss mistakes of {wrong} misclassified", y=1.0, va="bottom"
+    )
     return figure
+
+
+def _tiles_on_one_scale(images: np.ndarray) -> np.ndarray:
+    """RGB tiles in [0, 1]: grey images share one range (the data's: digits are 0–16), so
+    a faint mistake stays faint beside a bold one; colour images as :func:`display_rgb`."""
+    if images.ndim == 4 and images.shape[-1] == 3:
+        return np.stack([display_rgb(image) for image in images])
+    grey = images.reshape(images.shape[:3]).astype(np.float64)
+    low, high = grey.min(), grey.max()
+    grey = (grey - low) / (high - low) if high > low else np.zeros_like(grey)
+    return np.repeat(grey[..., None], 3, axis=-1)
 
 
 def _class_probabilities(y_prob: np.ndarray) -> np.ndarray:
