@@ -29,7 +29,6 @@ from dlworkflow.evaluate.evaluation import save_training_curves
 from dlworkflow.evaluate.scores import scores_from_predictions
 from dlworkflow.experiments.advice import run_diagnostics
 from dlworkflow.experiments.folder import Run, close_run_folder, saved_learnability
-from dlworkflow.experiments.preparation import evaluation_split
 from dlworkflow.experiments.timing import StepClock
 from dlworkflow.experiments.tracking import Tracker, TrackingOptions
 from dlworkflow.interpret.section import interpret_run
@@ -183,3 +182,12 @@ def run_steps(
     close_run_folder(folder, model, metrics)
     tracker.finish(metrics)
     return Run(folder, config, dataset, model, result.history, metrics)
+
+
+def evaluation_split(dataset: Any) -> tuple[str, Split]:
+    """The split a run is scored on: test, else validation, else training."""
+    for name in ("test", "val", "train"):
+        split = getattr(dataset, name)
+        if split is not None:
+            return name, split
+    raise AssertionError("a dataset always has a training split")
