@@ -123,7 +123,7 @@ def run_steps(
 ) -> Run:
     """Steps 5–10 into the open run folder; ``clock`` laps each (``step_seconds``)."""
     config, dataset = planned.config, planned.dataset
-    train = hooks.train or planned.arrays(dataset.train)
+    train = planned.arrays(dataset.train) if hooks.train is None else hooks.train
     validation = planned.arrays(dataset.val) if dataset.val is not None else None
     check = partial(hooks.learnability, planned.model, *train, config.seed)
     learnability = learnability_step(
