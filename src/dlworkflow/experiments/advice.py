@@ -15,6 +15,7 @@ import numpy as np
 
 from dlworkflow.config import ExperimentConfig
 from dlworkflow.data import Dataset
+from dlworkflow.data.masks import MaskDataset
 from dlworkflow.figures import save_figure
 from dlworkflow.models import zoo
 from dlworkflow.train import TrainResult
@@ -37,7 +38,7 @@ def diagnose_run(
 
 def run_diagnostics(
     config: ExperimentConfig,
-    dataset: Dataset,
+    dataset: Dataset | MaskDataset,
     result: TrainResult,
     learnability: dict | None,
     figures: Path,
@@ -47,8 +48,8 @@ def run_diagnostics(
     if dataset.task == "multilabel":  # accuracy per cell: each label's minority share
         share = dataset.train.y.mean(axis=0)
         chance_error = float(np.minimum(share, 1 - share).mean())
-    elif dataset.task != "regression":
-        counts = np.bincount(dataset.train.y, minlength=dataset.num_classes)
+    elif dataset.task != "regression":  # classes, or pixels' classes for masks
+        counts = np.bincount(dataset.train.y.reshape(-1), minlength=dataset.num_classes)
         chance_error = 1 - counts.max() / counts.sum()
     if result.lr_finder is not None:
         save_figure(lr_finder_figure(result.lr_finder), figures / "lr_finder.svg")

@@ -17,7 +17,6 @@ import keras
 import numpy as np
 from PIL import Image
 from rich.console import Console
-from rich.markup import escape
 
 from dlworkflow import runfolder
 from dlworkflow.atomic import write_json, write_with
@@ -36,12 +35,8 @@ from dlworkflow.detection.plots import (
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import save_training_curves
 from dlworkflow.experiments.detection_config import DetectionConfig
-from dlworkflow.experiments.folder import (
-    Run,
-    close_run_folder,
-    open_run_folder,
-    saved_learnability,
-)
+from dlworkflow.experiments.folder import Run, close_run_folder, open_run_folder
+from dlworkflow.experiments.workflow_steps import learnability_step
 from dlworkflow.figures import save_figure
 from dlworkflow.models.detector import (
     build_centre_detector,
@@ -169,14 +164,12 @@ def _train_and_score(
     figures = folder / runfolder.FIGURES
     train = prepared.arrays("train")
     validation = prepared.arrays("val") if len(prepared.splits["val"]) else None
-    if not resuming:
-        learnability = overfit_one_batch(prepared.model, prepared.split("train"), config)
-        write_json(folder / runfolder.DIAGNOSTICS, {"learnability": learnability})
-        console.print(
-            f"can it learn? {escape(learnability['verdict'])}", soft_wrap=True, highlight=False
-        )
-    else:
-        learnability = saved_learnability(folder)
+    learnability = learnability_step(
+        folder,
+        resuming,
+        lambda: overfit_one_batch(prepared.model, prepared.split("train"), config),
+        console,
+    )
 
     result = fit(prepared.model, train, validation, config.train, folder, config.seed, console)
     model = result.model

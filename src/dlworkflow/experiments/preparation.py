@@ -130,14 +130,6 @@ def predict_with(model: keras.Model):
     return lambda x: model.predict(x, batch_size=8192, verbose=0)
 
 
-def evaluation_split(dataset: Dataset):
-    for name in ("test", "val", "train"):
-        split = getattr(dataset, name)
-        if split is not None:
-            return name, split
-    raise AssertionError("a dataset always has a training split")
-
-
 def prepare_sequence(config: ExperimentConfig) -> SequencePlan:
     """Load and check the data, build and compile the model. Writes nothing."""
     if config.task == "forecast":

@@ -15,31 +15,22 @@ from pathlib import Path
 import keras
 import numpy as np
 from rich.console import Console
-from rich.markup import escape
 
-from dlworkflow import runfolder
-from dlworkflow.atomic import write_json, write_npz, write_with
 from dlworkflow.config import ExperimentConfig
 from dlworkflow.data.augment import augment_pairs
 from dlworkflow.data.dataset import Split
 from dlworkflow.data.mask_survey import mask_survey_figures, pixel_frequencies
 from dlworkflow.data.masks import MaskDataset, load_mask_dataset
 from dlworkflow.errors import BadInput
-from dlworkflow.evaluate.evaluation import save_training_curves
 from dlworkflow.evaluate.segmentation import evaluate_masks, masks_from_scores
 from dlworkflow.evaluate.segmentation_figures import save_segmentation_figures
-from dlworkflow.experiments.advice import diagnose_run
-from dlworkflow.experiments.folder import (
-    Run,
-    close_run_folder,
-    open_run_folder,
-    saved_learnability,
-)
-from dlworkflow.experiments.tracking import Tracker, TrackingOptions
+from dlworkflow.experiments.folder import Run, open_run_folder
+from dlworkflow.experiments.timing import StepClock
+from dlworkflow.experiments.tracking import TrackingOptions
+from dlworkflow.experiments.workflow_steps import TaskHooks, run_steps
 from dlworkflow.models import build_zoo
-from dlworkflow.models.picture import save_drawings
 from dlworkflow.models.unet import SEGMENTATION_ZOO, segmentation_head
-from dlworkflow.train import CompilePlan, fit
+from dlworkflow.train import CompilePlan
 from dlworkflow.train.components import check_monitors, make_optimizer
 from dlworkflow.train.mask_learnability import check_mask_learnability
 from dlworkflow.train.schedules import check_schedule
@@ -62,6 +53,24 @@ class PreparedSegmentation:
         """Pixels in [0, 1]; masks as class ids (with a channel axis for one sigmoid)."""
         masks = split.y[..., np.newaxis] if self.sigmoid else split.y
         return MaskDataset.inputs(split), masks
+
+    def evaluate(
+        self,
+        model: keras.Model,
+        split_name: str,
+        split: Split,
+        predicted: np.ndarray,
+        figures: Path,
+    ) -> dict:
+        """Per-class IoU and Dice, pixel accuracy, the confusion matrix and the worst images
+        (named by their files where the source has them), drawn into ``figures``."""
+        class_names = self.dataset.class_names
+        evaluation = evaluate_masks(split.y, predicted, class_names)
+        files = self.dataset.files.get(split_name, [])
+        for entry in evaluation["worst"] if files else []:
+            entry["file"] = files[entry["index"]]
+        save_segmentation_figures(split.x, split.y, predicted, evaluation, class_names, figures)
+        return evaluation
 
 
 def prepare_segmentation(config: ExperimentConfig) -> PreparedSegmentation:
@@ -109,10 +118,12 @@ def run_segmentation(
 ) -> Run:
     """Run a ``task: segmentation`` config into ``runs_dir/<name>/`` (``tracking``
     mirrors it into MLflow and/or TensorBoard, as for any run)."""
+    clock = StepClock()
     try:
         prepared = prepare_segmentation(config)
     except BadInput as error:
         raise BadInput(f"{origin}{error}") from None
+    clock.lap("prepare")
     dataset = prepared.dataset
     described = {**dataset.describe(), "pixel_frequencies": pixel_frequencies(dataset)}
     with open_run_folder(
@@ -123,82 +134,38 @@ def run_segmentation(
         described,
         survey=lambda figures: mask_survey_figures(dataset, figures),
     ) as (folder, resuming):
-        return _train_and_score(prepared, folder, resuming, console, tracking)
+        clock.lap("folder and survey")
+        return run_steps(prepared, _hooks(prepared), folder, resuming, console, tracking, clock)
 
 
-def _train_and_score(
-    prepared: PreparedSegmentation,
-    folder: Path,
-    resuming: bool,
-    console: Console,
-    tracking: TrackingOptions | None,
-) -> Run:
+def _hooks(prepared: PreparedSegmentation) -> TaskHooks:
+    """Masks: pairs augmented ahead, the one-batch mask check, class ids saved as
+    ``y_pred``, per-class IoU and Dice with the worst images."""
     config, dataset = prepared.config, prepared.dataset
-    figures = folder / runfolder.FIGURES
-    x_train, y_train = prepared.arrays(dataset.train)
-    augment = config.data.augment
-    if augment is not None:
-        images, masks = augment_pairs(dataset.train.x, dataset.train.y, augment, config.seed)
-        x_train, y_train = prepared.arrays(Split(images, masks))
-    validation = prepared.arrays(dataset.val) if dataset.val is not None else None
-    learnability = saved_learnability(folder) if resuming else None
-    if config.train.learnability and not resuming:
-        learnability = check_mask_learnability(
-            prepared.model, x_train, y_train, dataset.num_classes, seed=config.seed
+    train = None
+    if config.data.augment is not None:
+        images, masks = augment_pairs(
+            dataset.train.x, dataset.train.y, config.data.augment, config.seed
         )
-        write_json(folder / runfolder.DIAGNOSTICS, {"learnability": learnability})
-        colour = "green" if learnability["passed"] else "yellow"
-        console.print(f"[{colour}]can it learn?[/{colour}] {escape(learnability['verdict'])}")
-    tracker = Tracker(tracking or TrackingOptions(), folder, config)
-    result = fit(
-        prepared.model,
-        (x_train, y_train),
-        validation,
-        config.train,
-        folder,
-        config.seed,
-        console,
-        tracker.callbacks(),
-    )
-    counts = np.bincount(dataset.train.y.reshape(-1), minlength=dataset.num_classes)
-    diagnostics = {
-        "learnability": learnability,
-        "base_lr": result.base_lr,
-        "lr_finder": result.lr_finder.to_dict() if result.lr_finder else None,
-        "diagnosis": diagnose_run(
-            result.history, chance_error=1 - counts.max() / counts.sum(), config=config
+        train = prepared.arrays(Split(images, masks))
+    return TaskHooks(
+        prepared.evaluate,
+        learnability=lambda model, x, y, seed: check_mask_learnability(
+            model, x, y, dataset.num_classes, seed=seed
         ),
-    }
-    write_json(folder / runfolder.DIAGNOSTICS, diagnostics)
-    model = result.model
-    write_with(folder / runfolder.MODEL, model.save)
-    _, graph_warning = save_drawings(model, figures)
-    if graph_warning:
-        console.print(f"[yellow]warning:[/yellow] {escape(graph_warning)}", soft_wrap=True)
-    save_training_curves(result.history, result.best_epoch, figures)
+        train=train,
+        decode=lambda scores: masks_from_scores(scores).astype(np.uint8),  # ids < 256
+        saved_as="y_pred",
+        headline=_headline,
+    )
 
-    split_name, split = next((n, s) for n, s in reversed(dataset.splits().items()))
-    x_eval, y_eval = prepared.arrays(split)
-    batch = config.train.batch_size
-    scores = model.evaluate(x_eval, y_eval, batch_size=batch, verbose=0, return_dict=True)
-    predicted = masks_from_scores(model.predict(x_eval, batch_size=batch, verbose=0))
-    write_npz(folder / runfolder.PREDICTIONS, y_true=split.y, y_pred=predicted.astype(np.uint8))
-    evaluation = evaluate_masks(split.y, predicted, dataset.class_names)
-    files = dataset.files.get(split_name, [])
-    for entry in evaluation["worst"] if files else []:
-        entry["file"] = files[entry["index"]]
-    save_segmentation_figures(split.x, split.y, predicted, evaluation, dataset.class_names, figures)
-    metrics = {
-        "split": split_name,
+
+def _headline(scores: dict, evaluation: dict) -> dict:
+    """Our IoU, Dice and pixel accuracy on top; Keras' own mean IoU kept beside them."""
+    return {
         "task": "segmentation",
-        **{name: float(value) for name, value in scores.items()},
         "mean_iou": evaluation["mean_iou"],
         "mean_dice": evaluation["mean_dice"],
         "pixel_accuracy": evaluation["pixel_accuracy"],
         "keras_mean_iou": float(scores["mean_iou"]),
-        "evaluation": evaluation,
-        **result.facts(),
     }
-    close_run_folder(folder, model, metrics)
-    tracker.finish(metrics)
-    return Run(folder, config, dataset, model, result.history, metrics)

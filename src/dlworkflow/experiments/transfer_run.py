@@ -31,7 +31,8 @@ from dlworkflow.evaluate.evaluation import evaluate_predictions
 from dlworkflow.evaluate.plots import training_curves_figure
 from dlworkflow.evaluate.scores import scores_from_predictions
 from dlworkflow.experiments.folder import Run, close_run_folder, open_run_folder
-from dlworkflow.experiments.preparation import Prepared, compile_for, evaluation_split, predict_with
+from dlworkflow.experiments.preparation import Prepared, compile_for, predict_with
+from dlworkflow.experiments.workflow_steps import evaluation_split
 from dlworkflow.figures import save_figure
 from dlworkflow.models import head_for
 from dlworkflow.models.picture import save_drawings
