@@ -28,6 +28,7 @@ os.environ.setdefault("DLW_OFFLINE", "1")
 import argparse
 import statistics
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -95,8 +96,8 @@ def keras_example(epochs: int) -> TestClock:
     return clock
 
 
-def fast_recipe(precision: str, epochs: int) -> TestClock:
-    config = yaml.safe_load(RECIPE.read_text(encoding="utf-8"))
+def fast_recipe(precision: str, epochs: int, recipe: Path = RECIPE) -> TestClock:
+    config = yaml.safe_load(recipe.read_text(encoding="utf-8"))
     config["train"].update(precision=precision, epochs=epochs)
     prepared = prepare(dlworkflow.load_config(config))
     spec, dataset = prepared.config.train, prepared.dataset
@@ -129,13 +130,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keras-epochs", type=int, default=12)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--sides", default="keras,fast-f32,fast-bf16")
+    parser.add_argument("--recipe", type=Path, default=RECIPE, help="the fast sides' config")
     args = parser.parse_args(argv)
     check_mnist()
     sides = args.sides.split(",")
     runners = {
         "keras": lambda: keras_example(args.keras_epochs),
-        "fast-f32": lambda: fast_recipe("float32", args.epochs),
-        "fast-bf16": lambda: fast_recipe("mixed_bfloat16", args.epochs),
+        "fast-f32": lambda: fast_recipe("float32", args.epochs, args.recipe),
+        "fast-bf16": lambda: fast_recipe("mixed_bfloat16", args.epochs, args.recipe),
     }
     print(f"keras {keras.__version__}, {os.cpu_count()} CPUs, {args.repeats} repeat(s)")
     results: dict[str, list[TestClock]] = {side: [] for side in sides}
