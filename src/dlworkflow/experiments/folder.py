@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from dlworkflow import runfolder
-from dlworkflow.atomic import write_json, write_text
+from dlworkflow.atomic import json_text, write_json, write_text
 from dlworkflow.config import ExperimentConfig
 from dlworkflow.data import Dataset
 from dlworkflow.evaluate.display import Evaluation
@@ -81,11 +82,15 @@ def open_run_folder(
                 folder / runfolder.ENVIRONMENT,
                 describe_environment(config.seed, config.train.precision),
             )
-            data = write_json(folder / runfolder.DATA, data_record or dataset.describe())
-            if survey is None:  # compared as written, so the record is read back
-                survey_once(dataset, runfolder.read_json(data), folder)
+        if not (folder / runfolder.DATA).is_file():  # new, or cut off during its survey
+            record = data_record or dataset.describe()
+            if survey is None:  # compared as it will be written, so through JSON
+                survey_once(dataset, json.loads(json_text(record)), folder)
             else:
                 survey(folder / runfolder.FIGURES)
+            # after the survey: a sibling run (a sweep's, running at the same time) that
+            # finds this record copies a complete set of figures, never a half-drawn one
+            write_json(folder / runfolder.DATA, record)
         yield folder, resuming
 
 
