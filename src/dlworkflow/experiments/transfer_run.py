@@ -29,10 +29,9 @@ from dlworkflow.data.stream import model_input
 from dlworkflow.errors import BadInput
 from dlworkflow.evaluate.evaluation import evaluate_predictions
 from dlworkflow.evaluate.plots import training_curves_figure
-from dlworkflow.evaluate.scores import scores_from_predictions
 from dlworkflow.experiments.folder import Run, close_run_folder, open_run_folder
 from dlworkflow.experiments.preparation import Prepared, compile_for, predict_with
-from dlworkflow.experiments.workflow_steps import evaluation_split
+from dlworkflow.experiments.workflow_steps import evaluation_split, model_scores
 from dlworkflow.figures import save_figure
 from dlworkflow.models import head_for
 from dlworkflow.models.picture import save_drawings
@@ -240,9 +239,7 @@ def _fine_tune(
     x_eval, y_eval = prepared.arrays(split)
     batch = config.train.batch_size
     y_prob = model.predict(model_input(x_eval, batch), batch_size=batch, verbose=0)
-    scores = scores_from_predictions(model, y_eval, y_prob) or model.evaluate(
-        x_eval, y_eval, batch_size=batch, verbose=0, return_dict=True
-    )
+    scores = model_scores(model, x_eval, y_eval, y_prob, config)
     record.update(
         stages={
             "seconds": [round(s, 3) for s in tuned.seconds],
