@@ -42,3 +42,16 @@ def run_dlw(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Comple
         timeout=600,
         env={**os.environ, **(env or {})},
     )
+
+
+def dlw_in_process(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """``dlw ARGS`` in this process (no new interpreter, no TensorFlow start where the
+    command needs none): (exit code, stdout, stderr)."""
+    from dlworkflow.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["dlw", *args])
+    with pytest.raises(SystemExit) as done:
+        main()
+        raise SystemExit(0)
+    captured = capsys.readouterr()
+    return int(done.value.code or 0), captured.out, captured.err

@@ -13,7 +13,6 @@ import pickle
 import re
 import shutil
 import struct
-import sys
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -23,13 +22,14 @@ import pytest
 from PIL import Image
 
 import dlworkflow
-from dlworkflow.cli import main
 from dlworkflow.data import load_dataset
 from dlworkflow.errors import BadInput
 from dlworkflow.experiments.other_data import evaluate_run
 from dlworkflow.gallery import Gallery
 from dlworkflow.gallery.operations import enroll_files, identify_files
 from dlworkflow.interpret import explain_run
+
+from .conftest import dlw_in_process
 
 # --- helpers -------------------------------------------------------------------------
 
@@ -242,18 +242,9 @@ def test_missing_image_folder(tmp_path: Path):
 # --- the CLI's options -----------------------------------------------------------------
 
 
-def dlw(monkeypatch, capsys, *args: str) -> tuple[int, str]:
-    """``dlw ARGS`` in this process: (exit code, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["dlw", *args])
-    with pytest.raises(SystemExit) as done:
-        main()
-        raise SystemExit(0)
-    return int(done.value.code or 0), capsys.readouterr().err
-
-
 def expect_exit_2(monkeypatch, capsys, watched: Path, pattern: str, *args: str) -> None:
     before = snapshot(watched)
-    code, err = dlw(monkeypatch, capsys, *args)
+    code, _, err = dlw_in_process(monkeypatch, capsys, *args)
     assert code == 2, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), err

@@ -4,26 +4,17 @@ code is replaced. The CLI runs in-process (``main`` with argv), so no TensorFlow
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from dlworkflow.cli import main
 from dlworkflow.gallery import Gallery
 
+from .conftest import dlw_in_process
+
 NASTY = ["[/x]", "[link=https://example.com]bob[/link]", "ok:-1:", "[bold]loud", "a:thumbs_up:"]
-
-
-def dlw(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["dlw", *args])
-    with pytest.raises(SystemExit) as done:
-        main()
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return int(done.value.code or 0), captured.out, captured.err
 
 
 def _flat(text: str) -> str:
@@ -33,7 +24,7 @@ def _flat(text: str) -> str:
 def test_class_names_print_as_typed(tmp_path: Path, monkeypatch, capsys):
     rows = [f"{i % 7},{i % 3},{NASTY[i % len(NASTY)]}" for i in range(200)]
     (tmp_path / "t.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n")
-    code, out, err = dlw(
+    code, out, err = dlw_in_process(
         monkeypatch,
         capsys,
         "data",
@@ -58,7 +49,7 @@ def test_class_folder_names_print_as_typed(tmp_path: Path, monkeypatch, capsys, 
         for index in range(10):
             pixels = rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)
             Image.fromarray(pixels).save(root / folder / f"{index}.png")
-    code, out, err = dlw(
+    code, out, err = dlw_in_process(
         monkeypatch, capsys, "data", f"folder:{root}", "--out", str(tmp_path / "figures")
     )
     assert code == 0, err
@@ -70,10 +61,10 @@ def test_identity_names_print_as_typed(tmp_path: Path, monkeypatch, capsys, name
     db = tmp_path / "g.db"
     with Gallery.create(db, "synthetic", {"kind": "test"}, 4, 0.6) as gallery:
         gallery.enroll(name, np.eye(4, dtype=np.float32)[:2], ["a", "b"])
-    code, out, err = dlw(monkeypatch, capsys, "gallery", "list", "--db", str(db))
+    code, out, err = dlw_in_process(monkeypatch, capsys, "gallery", "list", "--db", str(db))
     assert code == 0, err
     assert name in out
-    code, out, err = dlw(
+    code, out, err = dlw_in_process(
         monkeypatch, capsys, "gallery", "rename", name, name + "2", "--db", str(db)
     )
     assert code == 0, err
@@ -85,7 +76,7 @@ def test_error_messages_with_markup_in_paths_print_as_typed(
     tmp_path: Path, monkeypatch, capsys, name: str
 ):
     missing = tmp_path / f"{name}.yaml"
-    code, out, err = dlw(monkeypatch, capsys, "data", f"folder:{missing}")
+    code, out, err = dlw_in_process(monkeypatch, capsys, "data", f"folder:{missing}")
     assert code == 2
     assert str(missing) in _flat(err) and "Traceback" not in err
     assert "👎" not in err and "👍" not in err

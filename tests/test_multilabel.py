@@ -4,7 +4,6 @@ metrics checked against scikit-learn, a report section and ``dlw predict`` label
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,6 @@ from sklearn.metrics import (
 )
 
 from dlworkflow import runfolder
-from dlworkflow.cli import main
 from dlworkflow.config import load_config
 from dlworkflow.data import load_dataset
 from dlworkflow.errors import BadInput
@@ -34,6 +32,7 @@ from dlworkflow.evaluate.multilabel import (
 from dlworkflow.train.components import plan_compile
 from dlworkflow.train.spec import CompileSpec
 
+from .conftest import dlw_in_process
 from .html_parse import ReportPage
 from .test_bad_inputs import expect_exit_2
 
@@ -350,7 +349,7 @@ def test_csv_run_detects_multilabel_and_predicts_label_sets(tmp_path: Path, monk
     }
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    code, _, err = dlw_out(
+    code, _, err = dlw_in_process(
         monkeypatch, capsys, "run", str(path), "--runs-dir", str(tmp_path / "runs")
     )
     assert code == 0, err
@@ -368,7 +367,9 @@ def test_csv_run_detects_multilabel_and_predicts_label_sets(tmp_path: Path, monk
 
     rows = tmp_path / "new.csv"
     rows.write_text("\n".join(csv.read_text().splitlines()[:6]) + "\n", encoding="utf-8")
-    code, out, err = dlw_out(monkeypatch, capsys, "predict", str(folder), str(rows), "--json")
+    code, out, err = dlw_in_process(
+        monkeypatch, capsys, "predict", str(folder), str(rows), "--json"
+    )
     assert code == 0, err
     answers = json.loads(out)
     probabilities = np.array([[a["probabilities"][n] for n in LABELS] for a in answers])
@@ -385,7 +386,9 @@ def test_example_runs_and_beats_the_majority_baseline(tmp_path: Path, monkeypatc
     config["train"]["epochs"] = 8
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    code, _, err = dlw_out(monkeypatch, capsys, "run", str(path), "--runs-dir", str(tmp_path))
+    code, _, err = dlw_in_process(
+        monkeypatch, capsys, "run", str(path), "--runs-dir", str(tmp_path)
+    )
     assert code == 0, err
     folder = tmp_path / config["name"]
     evaluation = json.loads((folder / runfolder.METRICS).read_text())["evaluation"]
@@ -422,13 +425,3 @@ def test_example_runs_and_beats_the_majority_baseline(tmp_path: Path, monkeypatc
     assert [a["labels"] for a in answers] == expected
     other = evaluate_run(folder, {"source": "digits_traits", "scale": "unit"})["evaluation"]
     assert other["thresholds"] == evaluation["thresholds"] and other["rows"] == 1797
-
-
-def dlw_out(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """``dlw ARGS`` in this process: (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["dlw", *args])
-    with pytest.raises(SystemExit) as done:
-        main()
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return int(done.value.code or 0), captured.out, captured.err
