@@ -71,11 +71,14 @@ def display_rgb(image: np.ndarray) -> np.ndarray:
         if image.dtype == np.uint8:
             return image / 255.0
         rgb = image.astype(np.float64)
-        low, high = rgb.min(), rgb.max()
-        if low >= 0.0 and high <= 1.0:
-            return rgb
-        return (rgb - low) / (high - low) if high > low else np.zeros_like(rgb)
-    grey = image.reshape(image.shape[:2]).astype(np.float64)
-    low, high = grey.min(), grey.max()
-    grey = (grey - low) / (high - low) if high > low else np.zeros_like(grey)
+        return rgb if rgb.min() >= 0.0 and rgb.max() <= 1.0 else stretch(rgb)
+    grey = stretch(image.reshape(image.shape[:2]))
     return np.repeat(grey[..., None], 3, axis=-1)
+
+
+def stretch(values: np.ndarray) -> np.ndarray:
+    """``values`` scaled linearly onto [0, 1] by their own minimum and maximum (all 0 when
+    they are all equal), as float64."""
+    values = np.asarray(values, np.float64)
+    low, high = values.min(), values.max()
+    return (values - low) / (high - low) if high > low else np.zeros_like(values)

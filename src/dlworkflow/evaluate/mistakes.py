@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from dlworkflow.evaluate.classification import predicted_labels
-from dlworkflow.figures import display_rgb, mosaic, plt
+from dlworkflow.figures import display_rgb, mosaic, plt, stretch
 
 EPSILON = 1e-7  # the floor Keras puts under probabilities in its cross-entropy
 
@@ -78,9 +78,7 @@ def _tiles_on_one_scale(images: np.ndarray) -> np.ndarray:
     a faint mistake stays faint beside a bold one; colour images as :func:`display_rgb`."""
     if images.ndim == 4 and images.shape[-1] == 3:
         return np.stack([display_rgb(image) for image in images])
-    grey = images.reshape(images.shape[:3]).astype(np.float64)
-    low, high = grey.min(), grey.max()
-    grey = (grey - low) / (high - low) if high > low else np.zeros_like(grey)
+    grey = stretch(images.reshape(images.shape[:3]))  # over all tiles at once
     return np.repeat(grey[..., None], 3, axis=-1)
 
 
