@@ -83,14 +83,14 @@ def open_run_folder(
                 describe_environment(config.seed, config.train.precision),
             )
         if not (folder / runfolder.DATA).is_file():  # new, or cut off during its survey
-            record = data_record or dataset.describe()
+            record = json_text(data_record or dataset.describe())
             if survey is None:  # compared as it will be written, so through JSON
-                survey_once(dataset, json.loads(json_text(record)), folder)
+                survey_once(dataset, json.loads(record), folder)
             else:
                 survey(folder / runfolder.FIGURES)
             # after the survey: a sibling run (a sweep's, running at the same time) that
             # finds this record copies a complete set of figures, never a half-drawn one
-            write_json(folder / runfolder.DATA, record)
+            write_text(folder / runfolder.DATA, record)
         yield folder, resuming
 
 
